@@ -1,0 +1,244 @@
+"""The wire format: a message as ZeroMQ multipart frames, and back (docs/protocol.md).
+
+    frame 0   topic, UTF-8, terminated by one NUL byte (so SUB's prefix filter matches exactly)
+    frame 1   header, a msgpack map (protocol, type, type_version, seq, stamp, source,
+              fields, arrays)
+    frame 2+  one frame per array field, raw C-order bytes, in the order of header["arrays"]
+
+Decoding trusts nothing: every way a frame list can be wrong raises DecodeError with a `kind`
+naming the problem, so a receiver can count it, log it and go on.
+"""
+
+import collections
+
+import msgpack
+import numpy as np
+
+from . import msgs
+
+PROTOCOL_VERSION = 1
+TOPIC_END = b"\0"
+MAX_HEADER_BYTES = 1 << 20
+MAX_ARRAYS = 64
+MAX_NDIM = 8
+
+# Numeric dtypes only (never object or void): kind + item size, any byte order.
+_ALLOWED_DTYPES = {"b1", "i1", "u1", "i2", "u2", "i4", "u4", "i8", "u8", "f2", "f4", "f8"}
+_HEADER_KEYS = {
+    "protocol": int,
+    "type": str,
+    "type_version": int,
+    "seq": int,
+    "stamp": int,
+    "source": str,
+    "fields": dict,
+    "arrays": list,
+}
+
+Envelope = collections.namedtuple(
+    "Envelope", "topic type_name type_version seq stamp source fields arrays"
+)
+Envelope.__doc__ = """A decoded frame list before its type is looked up: `fields` is the
+header's field map, `arrays` maps field name -> read-only numpy array (a view of its frame)."""
+
+
+class DecodeError(ValueError):
+    """A frame list that is not a valid message; `kind` names the problem for counting."""
+
+    def __init__(self, kind, detail, topic=None, source=None):
+        super().__init__(detail)
+        self.kind = kind
+        self.topic = topic
+        self.source = source
+
+
+def topic_frame(topic):
+    """The topic frame for `topic` (also the SUB subscription prefix that matches it alone)."""
+    if "\0" in topic:
+        raise ValueError("topic %r contains a NUL character" % (topic,))
+    return topic.encode("utf-8") + TOPIC_END
+
+
+def _pack_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (tuple, set, frozenset)):
+        return list(value)
+    raise TypeError("%s values cannot travel in a message header" % type(value).__name__)
+
+
+def encode(msg, topic, seq=0, stamp=0, source=""):
+    """Frames for `msg` on `topic`: [topic, header, *arrays]; arrays are passed without copying."""
+    cls = type(msg)
+    arrays = []
+    descriptors = []
+    for name in cls.array_fields:
+        value = getattr(msg, name)
+        if not isinstance(value, np.ndarray):
+            raise TypeError(
+                "%s.%s must be a numpy array, not %s" % (cls.__name__, name, type(value).__name__)
+            )
+        if value.dtype.str[1:] not in _ALLOWED_DTYPES:
+            raise TypeError(
+                "%s.%s has dtype %s; messages carry numeric arrays only (bool, int, uint, float)"
+                % (cls.__name__, name, value.dtype)
+            )
+        value = np.ascontiguousarray(value)
+        descriptors.append({"field": name, "dtype": value.dtype.str, "shape": list(value.shape)})
+        arrays.append(value)
+    header = {
+        "protocol": PROTOCOL_VERSION,
+        "type": cls.type_name,
+        "type_version": cls.type_version,
+        "seq": int(seq),
+        "stamp": int(stamp),
+        "source": source,
+        "fields": {name: getattr(msg, name) for name in cls.header_fields},
+        "arrays": descriptors,
+    }
+    try:
+        packed = msgpack.packb(header, use_bin_type=True, default=_pack_default)
+    except (TypeError, ValueError, OverflowError) as e:
+        raise TypeError("cannot encode %s: %s" % (cls.__name__, e)) from None
+    return [topic_frame(topic), packed] + arrays
+
+
+def _bytes_of(frame):
+    """A buffer over a received frame: zmq.Frame (zero-copy), bytes or memoryview."""
+    buf = getattr(frame, "buffer", frame)
+    return buf if isinstance(buf, memoryview) else memoryview(buf)
+
+
+def decode_envelope(frames):
+    """Parse and check `frames` without looking up the message type; raises DecodeError."""
+    if len(frames) < 2:
+        raise DecodeError("frame-count", "%d frame(s); a message has at least 2" % len(frames))
+    raw_topic = bytes(_bytes_of(frames[0]))
+    if not raw_topic.endswith(TOPIC_END):
+        raise DecodeError("topic", "topic frame is not NUL-terminated")
+    try:
+        topic = raw_topic[:-1].decode("utf-8")
+    except UnicodeDecodeError:
+        raise DecodeError("topic", "topic frame is not UTF-8") from None
+    header_buf = _bytes_of(frames[1])
+    if header_buf.nbytes > MAX_HEADER_BYTES:
+        raise DecodeError("header", "header of %d bytes is too large" % header_buf.nbytes, topic)
+    try:
+        header = msgpack.unpackb(header_buf, raw=False)
+    except Exception as e:  # msgpack raises several unrelated types on garbage
+        raise DecodeError("header", "header is not msgpack (%s)" % type(e).__name__, topic) from None
+    if not isinstance(header, dict):
+        raise DecodeError("header", "header is not a map", topic)
+    source = header.get("source") if isinstance(header.get("source"), str) else None
+    if header.get("protocol") != PROTOCOL_VERSION:
+        raise DecodeError(
+            "protocol-version",
+            "protocol version %r, this receiver speaks %d"
+            % (header.get("protocol"), PROTOCOL_VERSION),
+            topic,
+            source,
+        )
+    for key, kind in _HEADER_KEYS.items():
+        value = header.get(key)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise DecodeError("header", "header field %r missing or not %s" % (key, kind.__name__),
+                              topic, source)  # fmt: skip
+    descriptors = header["arrays"]
+    if len(descriptors) > MAX_ARRAYS or len(frames) != 2 + len(descriptors):
+        raise DecodeError(
+            "frame-count",
+            "header declares %d array(s) but %d array frame(s) arrived"
+            % (len(descriptors), len(frames) - 2),
+            topic,
+            source,
+        )
+    arrays = {}
+    for desc, frame in zip(descriptors, frames[2:]):
+        name, arr = _decode_array(desc, frame, topic, source)
+        arrays[name] = arr
+    return Envelope(
+        topic,
+        header["type"],
+        header["type_version"],
+        header["seq"],
+        header["stamp"],
+        header["source"],
+        header["fields"],
+        arrays,
+    )
+
+
+def _decode_array(desc, frame, topic, source):
+    def bad(why):
+        return DecodeError("array", why, topic, source)
+
+    if not isinstance(desc, dict):
+        raise bad("array descriptor is not a map")
+    name, dtype, shape = desc.get("field"), desc.get("dtype"), desc.get("shape")
+    if not isinstance(name, str) or not isinstance(dtype, str) or not isinstance(shape, list):
+        raise bad("array descriptor needs field (str), dtype (str) and shape (list)")
+    if len(dtype) != 3 or dtype[0] not in "<>|" or dtype[1:] not in _ALLOWED_DTYPES:
+        raise bad("array %r has dtype %r, not a numeric numpy dtype string" % (name, dtype))
+    if len(shape) > MAX_NDIM or not all(
+        isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
+    ):
+        raise bad("array %r has shape %r; dims must be <= %d ints >= 0" % (name, shape, MAX_NDIM))
+    dt = np.dtype(dtype)
+    buf = _bytes_of(frame)
+    expected = dt.itemsize
+    for d in shape:
+        expected *= d
+    if expected != buf.nbytes:
+        raise bad(
+            "array %r declares %s %s (%d bytes) but its frame has %d bytes"
+            % (name, dtype, shape, expected, buf.nbytes)
+        )
+    arr = np.frombuffer(buf, dtype=dt).reshape(shape)
+    arr.flags.writeable = False
+    return name, arr
+
+
+def decode(frames, expected=None):
+    """Decode `frames` into (Envelope, message); raises DecodeError.
+
+    With `expected` (a Message class), a message of any other type raises DecodeError with
+    kind 'wrong-type'.
+    """
+    env = decode_envelope(frames)
+    cls = msgs.lookup(env.type_name)
+    if cls is None:
+        raise DecodeError(
+            "unknown-type", "unknown message type %r" % env.type_name, env.topic, env.source
+        )
+    if expected is not None and not issubclass(cls, expected):
+        raise DecodeError(
+            "wrong-type",
+            "%s arrived where %s is expected" % (env.type_name, expected.type_name),
+            env.topic,
+            env.source,
+        )
+    if env.type_version != cls.type_version:
+        raise DecodeError(
+            "type-version",
+            "%s version %d, this receiver knows version %d"
+            % (env.type_name, env.type_version, cls.type_version),
+            env.topic,
+            env.source,
+        )
+    unknown = (set(env.fields) - set(cls.header_fields)) | (set(env.arrays) - set(cls.array_fields))
+    if unknown:
+        raise DecodeError(
+            "fields",
+            "%s has no field(s) %s" % (env.type_name, ", ".join(sorted(map(str, unknown)))),
+            env.topic,
+            env.source,
+        )
+    kwargs = dict(env.fields)
+    kwargs.update(env.arrays)
+    try:
+        msg = cls(**kwargs)
+    except Exception as e:  # a user type's __post_init__ may raise anything
+        raise DecodeError(
+            "fields", "%s rejected its fields: %s" % (env.type_name, e), env.topic, env.source
+        ) from None
+    return env, msg
