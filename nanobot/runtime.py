@@ -1,0 +1,283 @@
+"""What runs a node: its timers, callbacks, heartbeat, and (on the board) its thread and sockets.
+
+Runtime holds what both executors share; NodeThread is the process executor's: one thread
+per node, its own ZeroMQ sockets, a poll loop that drains inputs, delivers messages one at a
+time, fires timers on the wall clock and publishes a heartbeat.
+"""
+
+import collections
+import heapq
+import itertools
+import os
+import threading
+import time
+
+import zmq
+
+from . import endpoints, msgs
+from .clock import WallClock
+from .node import HEARTBEAT_TOPIC, Stats, Timer
+from .transport import Publisher, Subscriber
+
+HEARTBEAT_PERIOD = 1.0
+
+
+class Runtime:
+    """Timers, callback dispatch and health figures for one node, on any clock."""
+
+    def __init__(self, node, clock):
+        self.node = node
+        self.clock = clock
+        self.stats = Stats()
+        self.started_ns = clock.now_ns()
+        self.shutdown_reason = None
+        self._timers = []
+        self._timer_seq = itertools.count()
+        node._runtime = self
+
+    # -- timers
+
+    def add_timer(self, period_s, callback, repeat):
+        period_ns = int(round(period_s * 1e9))
+        timer = Timer(period_ns, callback, repeat, self.clock.now_ns() + period_ns)
+        heapq.heappush(self._timers, (timer.due_ns, next(self._timer_seq), timer))
+        self.timers_changed()
+        return timer
+
+    def timers_changed(self):
+        """Hook: a new timer may be due earlier than the runtime is waiting for."""
+
+    def next_due_ns(self):
+        while self._timers and self._timers[0][2].cancelled:
+            heapq.heappop(self._timers)
+        return self._timers[0][0] if self._timers else None
+
+    def fire_due_timers(self, now_ns):
+        while self._timers and self._timers[0][0] <= now_ns:
+            due, _, timer = heapq.heappop(self._timers)
+            if timer.cancelled:
+                continue
+            if timer.repeat:
+                # Keep the phase; skip missed periods rather than firing a burst.
+                timer.due_ns = due + timer.period_ns * max(1, (now_ns - due) // timer.period_ns + 1)
+                heapq.heappush(self._timers, (timer.due_ns, next(self._timer_seq), timer))
+            self.call(timer.callback)
+
+    # -- callbacks
+
+    def call(self, fn, *args):
+        """Run one callback, timing it; an exception is logged and counted, not raised."""
+        t0 = time.perf_counter()
+        try:
+            fn(*args)
+        except Exception:
+            self.stats.errors += 1
+            self.node.log.exception("error in %s", getattr(fn, "__name__", fn))
+        finally:
+            self.stats.add(time.perf_counter() - t0)
+
+    def deliver(self, bound_input, msg):
+        bound_input.latest = msg
+        bound_input.received += 1
+        if bound_input.callback is not None:
+            self.call(bound_input.callback, msg)
+
+    def request_shutdown(self, reason):
+        self.shutdown_reason = reason or "requested by node %s" % self.node.name
+
+    # -- health
+
+    def heartbeat(self, input_stats):
+        """A Heartbeat for this node; `input_stats` maps input name -> dict of counters."""
+        node = self.node
+        s = self.stats
+        return msgs.Heartbeat(
+            node=node.name,
+            node_class="%s:%s" % (type(node).__module__, type(node).__name__),
+            pid=os.getpid(),
+            uptime=(self.clock.now_ns() - self.started_ns) / 1e9,
+            state="running",
+            inputs=input_stats,
+            outputs={
+                n: {"topic": node._ports[n].topic, "sent": node._ports[n].sent}
+                for n in node.outputs
+            },
+            callbacks=s.callbacks,
+            callback_ms_mean=1e3 * s.total_s / s.callbacks if s.callbacks else 0.0,
+            callback_ms_max=1e3 * s.max_s,
+            errors=s.errors,
+        )
+
+
+class NodeThread(Runtime):
+    """Runs one node on its own thread with real sockets (the process executor's runtime).
+
+    `plan` maps each port name to its endpoints (bind for outputs, connect for inputs) and
+    may hold "nanobot/heartbeat" for the heartbeat's bind endpoints.
+    """
+
+    def __init__(self, node, plan, context=None, clock=None, heartbeat_period=HEARTBEAT_PERIOD):
+        super().__init__(node, clock or WallClock())
+        self.plan = plan
+        self.context = context or zmq.Context.instance()
+        self.heartbeat_period = heartbeat_period
+        self.error = None
+        self.ready = threading.Event()
+        self.done = threading.Event()
+        self._stopping = False
+        self._calls = collections.deque()
+        self._wake_r, self._wake_w = os.pipe()
+        self._thread = threading.Thread(target=self._main, name="node-" + node.name, daemon=True)
+
+    def start(self, timeout=30.0):
+        """Start the thread and wait until setup() has run; re-raises its error."""
+        self._thread.start()
+        if not self.ready.wait(timeout):
+            raise TimeoutError("node %r did not finish setup() in %.0f s" % (self.node.name, timeout))
+        if self.error is not None:
+            raise self.error
+
+    def stop(self, timeout=10.0):
+        """Stop the loop, run teardown() and close sockets; True if it finished in time."""
+        self._stopping = True
+        self._wake()
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def call_soon_threadsafe(self, fn, *args):
+        self._calls.append((fn, args))
+        self._wake()
+
+    def timers_changed(self):
+        if threading.current_thread() is not self._thread:
+            self._wake()
+
+    def request_shutdown(self, reason):
+        super().request_shutdown(reason)
+        self._wake()
+
+    def _wake(self):
+        try:
+            os.write(self._wake_w, b"x")
+        except OSError:  # pipe closed: the thread is gone
+            pass
+
+    # -- the thread
+
+    def _main(self):
+        node = self.node
+        pubs, subs = {}, []
+        heartbeat_pub = None
+        try:
+            for name in node.outputs:
+                port = node._ports[name]
+                pubs[name] = Publisher(
+                    self.context, port.topic, self.plan.get(name, ()), node.name, port.spec.hwm
+                )
+                port._send = self._sender(pubs[name])
+            for name in node.inputs:
+                port = node._ports[name]
+                sub = Subscriber(
+                    self.context,
+                    port.topic,
+                    self.plan.get(name, ()),
+                    port.msg_type,
+                    port.policy,
+                    name="%s.%s" % (node.name, name),
+                )
+                subs.append((port, sub))
+            hb_endpoints = self.plan.get(HEARTBEAT_TOPIC, ())
+            if hb_endpoints:
+                heartbeat_pub = Publisher(self.context, HEARTBEAT_TOPIC, hb_endpoints, node.name, 10)
+                self.add_timer(
+                    self.heartbeat_period,
+                    lambda: heartbeat_pub.publish(self.heartbeat(_input_stats(subs)), self.clock.now_ns()),
+                    repeat=True,
+                )
+            node.setup()
+        except Exception as e:
+            self.error = e
+        self.ready.set()
+        try:
+            if self.error is None:
+                self._loop(subs)
+        except Exception as e:  # a bug in the loop itself: report, then clean up
+            self.error = e
+            node.log.exception("node loop failed")
+        finally:
+            try:
+                node.teardown()
+            except Exception:
+                node.log.exception("error in teardown")
+            for p in list(pubs.values()) + ([heartbeat_pub] if heartbeat_pub else []):
+                p.close()
+            for _, s in subs:
+                s.close()
+            os.close(self._wake_r)
+            os.close(self._wake_w)
+            self.done.set()
+
+    def _sender(self, pub):
+        thread = self._thread
+
+        def send(port, msg, stamp):
+            if threading.current_thread() is thread:
+                pub.publish(msg, stamp)
+            else:
+                self.call_soon_threadsafe(pub.publish, msg, stamp)
+
+        return send
+
+    def _loop(self, subs):
+        poller = zmq.Poller()
+        poller.register(self._wake_r, zmq.POLLIN)
+        for _, sub in subs:
+            poller.register(sub.socket, zmq.POLLIN)
+        clock = self.clock
+        while not self._stopping and self.shutdown_reason is None:
+            if any(sub.depth for _, sub in subs):
+                timeout_ms = 0
+            else:
+                due = self.next_due_ns()
+                timeout_ms = 1000 if due is None else max(0, (due - clock.now_ns()) / 1e6)
+                timeout_ms = min(timeout_ms, 1000)
+            ready = dict(poller.poll(timeout_ms))
+            if self._wake_r in ready:
+                os.read(self._wake_r, 4096)
+            while self._calls:
+                fn, args = self._calls.popleft()
+                self.call(fn, *args)
+            for port, sub in subs:
+                if sub.socket in ready or sub.depth:
+                    sub.drain()
+            for port, sub in subs:  # one message per input per round: fair and fresh
+                msg = sub.take()
+                if msg is not None:
+                    self.deliver(port, msg)
+            self.fire_due_timers(clock.now_ns())
+
+
+def _input_stats(subs):
+    return {
+        port.name: {
+            "topic": sub.topic,
+            "received": sub.received,
+            "depth": sub.depth,
+            "dropped": sub.dropped,
+            "malformed": sum(sub.malformed.values()),
+            "rejected": sub.rejected,
+        }
+        for port, sub in subs
+    }
+
+
+def ipc_plan(graph, node, inputs_from):
+    """A plan for `node` on one host: each output binds its ipc path; each input connects to
+    the nodes named in `inputs_from[input name]` (a list of (node name, topic))."""
+    plan = {}
+    for name in node.outputs:
+        plan[name] = [endpoints.ipc_endpoint(graph, node.name, node._ports[name].topic)]
+    for name in node.inputs:
+        plan[name] = [endpoints.ipc_endpoint(graph, n, t) for n, t in inputs_from.get(name, ())]
+    plan[HEARTBEAT_TOPIC] = [endpoints.ipc_endpoint(graph, node.name, HEARTBEAT_TOPIC)]
+    return plan

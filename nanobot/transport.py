@@ -1,0 +1,186 @@
+"""ZeroMQ publishers and subscribers for one topic each.
+
+A Publisher owns a PUB socket bound to its endpoints; a Subscriber owns a SUB socket
+connected to every publisher of its topic, filtered by the exact topic frame. Neither is
+thread-safe: create and use each on one thread (a node's own).
+
+PUB never blocks: when a subscriber falls behind by more than the publisher's high-water
+mark, ZeroMQ drops for that subscriber alone. A Subscriber drains its socket on every read
+into its Queue, which keeps what its policy says (newest N, or all up to a bound) and
+counts the rest as dropped, so a slow reader never accumulates latency.
+"""
+
+import collections
+import logging
+import os
+
+import zmq
+
+from . import codec
+
+log = logging.getLogger("nanobot.transport")
+
+
+class QueuePolicy(collections.namedtuple("QueuePolicy", "keep_last keep_all")):
+    """How an input buffers: keep_last=N keeps the newest N (older ones are dropped quietly:
+    that is the point), keep_all=N keeps every message in order up to N waiting (beyond that
+    the oldest are dropped, and a warning says the reader is falling behind)."""
+
+    @classmethod
+    def make(cls, keep_last=None, keep_all=None, newest_only=False):
+        if keep_last is not None and keep_all is not None:
+            raise ValueError("choose keep_last or keep_all for an input, not both")
+        for label, value in (("keep_last", keep_last), ("keep_all", keep_all)):
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError("%s must be an int >= 1, not %r" % (label, value))
+        if keep_last is None and keep_all is None:
+            return cls(1, None) if newest_only else cls(None, 1000)
+        return cls(keep_last, keep_all)
+
+    @property
+    def size(self):
+        return self.keep_last or self.keep_all
+
+    def __str__(self):
+        return "keep_last=%d" % self.keep_last if self.keep_last else "keep_all=%d" % self.keep_all
+
+
+class Publisher:
+    """Publishes messages of one topic on a PUB socket bound to `endpoints`."""
+
+    def __init__(self, context, topic, endpoints, source="", hwm=100):
+        self.topic = topic
+        self.source = source
+        self.endpoints = list(endpoints)
+        self.sent = 0
+        self._topic_frame = codec.topic_frame(topic)
+        self._socket = context.socket(zmq.PUB)
+        self._socket.setsockopt(zmq.SNDHWM, hwm)
+        self._socket.setsockopt(zmq.LINGER, 0)
+        for ep in self.endpoints:
+            try:
+                self._socket.bind(ep)
+            except zmq.ZMQError as e:
+                self._socket.close()
+                raise OSError("cannot publish %r at %s: %s" % (topic, ep, e)) from None
+
+    def publish(self, msg, stamp):
+        """Send `msg`; its arrays are handed to ZeroMQ without a copy and made read-only."""
+        frames = codec.encode(msg, self.topic, self.sent, stamp, self.source)
+        frames[0] = self._topic_frame
+        for arr in frames[2:]:
+            arr.flags.writeable = False  # ZeroMQ sends from this memory after we return
+        self._socket.send_multipart(frames, copy=False)
+        self.sent += 1
+
+    def close(self):
+        """Close the socket and remove its ipc files (ZeroMQ leaves them behind)."""
+        self._socket.close()
+        for ep in self.endpoints:
+            if ep.startswith("ipc://"):
+                try:
+                    os.unlink(ep[len("ipc://") :])
+                except OSError:
+                    pass
+
+
+class Subscriber:
+    """Receives one topic from every endpoint given, buffering per `policy`.
+
+    Counters: received, dropped (evicted by the policy), malformed (by problem kind),
+    rejected (messages of the wrong type).
+    """
+
+    def __init__(self, context, topic, endpoints, msg_type=None, policy=None, name=None):
+        self.topic = topic
+        self.msg_type = msg_type
+        self.name = name or topic
+        self.policy = policy or QueuePolicy.make()
+        self.received = 0
+        self.dropped = 0
+        self.rejected = 0
+        self.malformed = collections.Counter()
+        self.latest = None
+        self._raw = collections.deque(maxlen=self.policy.size)
+        self._seen_problems = set()
+        self._behind_warned = False
+        self.socket = context.socket(zmq.SUB)
+        self.socket.setsockopt(zmq.LINGER, 0)
+        self.socket.setsockopt(zmq.RCVHWM, max(self.policy.size * 2, 2))
+        self.socket.setsockopt(zmq.SUBSCRIBE, codec.topic_frame(topic))
+        self.endpoints = []
+        for ep in endpoints:
+            self.connect(ep)
+
+    def connect(self, endpoint):
+        if endpoint not in self.endpoints:
+            self.socket.connect(endpoint)
+            self.endpoints.append(endpoint)
+
+    @property
+    def depth(self):
+        """Messages waiting in the queue."""
+        return len(self._raw)
+
+    def drain(self):
+        """Move every message waiting on the socket into the queue; returns how many."""
+        n = 0
+        recv = self.socket.recv_multipart
+        while True:
+            try:
+                frames = recv(zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                break
+            if len(self._raw) == self._raw.maxlen:
+                self.dropped += 1
+                if self.policy.keep_all and not self._behind_warned:
+                    self._behind_warned = True
+                    log.warning(
+                        "input %r (topic %r) fell %d messages behind and dropped the oldest; "
+                        "its callback is too slow for the rate, or raise keep_all",
+                        self.name,
+                        self.topic,
+                        self.policy.keep_all,
+                    )
+            self._raw.append(frames)
+            n += 1
+        self.received += n
+        return n
+
+    def take(self):
+        """The next good message in the queue, or None; bad ones are counted and skipped."""
+        while self._raw:
+            msg = self.accept(self._raw.popleft())
+            if msg is not None:
+                return msg
+        return None
+
+    def accept(self, frames):
+        """Decode one received frame list; returns the message or None (counted and logged)."""
+        try:
+            _, msg = codec.decode(frames, self.msg_type)
+        except codec.DecodeError as e:
+            self.count_bad(e)
+            return None
+        self.latest = msg
+        return msg
+
+    def count_bad(self, err):
+        if err.kind == "wrong-type":
+            self.rejected += 1
+        else:
+            self.malformed[err.kind] += 1
+        key = (err.kind, err.source)
+        if key not in self._seen_problems:  # once per distinct problem and sender
+            self._seen_problems.add(key)
+            log.warning(
+                "dropped a %s message on input %r (topic %r, from %s): %s",
+                err.kind,
+                self.name,
+                self.topic,
+                err.source or "an unknown sender",
+                err,
+            )
+
+    def close(self):
+        self.socket.close()
