@@ -126,7 +126,9 @@ def decode_envelope(frames):
     try:
         header = msgpack.unpackb(header_buf, raw=False)
     except Exception as e:  # msgpack raises several unrelated types on garbage
-        raise DecodeError("header", "header is not msgpack (%s)" % type(e).__name__, topic) from None
+        raise DecodeError(
+            "header", "header is not msgpack (%s)" % type(e).__name__, topic
+        ) from None
     if not isinstance(header, dict):
         raise DecodeError("header", "header is not a map", topic)
     source = header.get("source") if isinstance(header.get("source"), str) else None

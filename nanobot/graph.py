@@ -152,6 +152,14 @@ class Graph:
                             % (n.where, n.name, port, spec.msg_type.type_name, topic, pn.name,
                                out.msg_type.type_name)
                         )  # fmt: skip
+        for group, members in self.groups().items():
+            first = members[0]
+            for n in members[1:]:
+                if (n.host, n.restart) != (first.host, first.restart):
+                    problems.append(
+                        "%snode %r shares group %r with node %r but not its host and restart "
+                        "policy (a group is one process)" % (n.where, n.name, group, first.name)
+                    )
         claimed = collections.OrderedDict()
         for n in self.nodes.values():
             for port, topic, out in n.outputs():
@@ -208,7 +216,9 @@ class Graph:
     def tcp_ports(self):
         """{(node, topic): port} for multi-host graphs, assigned in file order per host."""
         ports = {}
-        next_port = {h: int(cfg.get("port_base", DEFAULT_PORT_BASE)) for h, cfg in self.hosts.items()}
+        next_port = {
+            h: int(cfg.get("port_base", DEFAULT_PORT_BASE)) for h, cfg in self.hosts.items()
+        }
         for n in self.nodes.values():
             for topic in [t for _, t, _ in n.outputs()] + [HEARTBEAT_TOPIC]:
                 ports[(n.name, topic)] = next_port[n.host]
@@ -244,6 +254,28 @@ class Graph:
             plan[port] = eps
         return plan
 
+    # ---- serialisation (how the process executor hands a graph to its workers)
+
+    def to_dict(self):
+        return {
+            "graph": self.name,
+            "seed": self.seed,
+            "hosts": self.hosts,
+            "nodes": [
+                {"name": n.name, "class": n.class_path, "params": n.params, "remap": n.remap,
+                 "group": n.group, "host": n.host, "restart": n.restart}
+                for n in self.nodes.values()
+            ],
+        }  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, d):
+        graph = cls(d["graph"], d.get("seed", 0), d.get("hosts"))
+        for n in d["nodes"]:
+            graph.add(import_class(n["class"]), n["name"], n["params"], n["remap"], n["group"],
+                      n["host"], n["restart"])  # fmt: skip
+        return graph
+
     # ---- views
 
     def describe(self):
@@ -256,7 +288,8 @@ class Graph:
                 lines.append("      param  %s = %r" % (pname, n.params.get(pname, p.default)))
             for port, topic, s in n.inputs():
                 lines.append(
-                    "      in     %-12s <- %s  (%s, %s)" % (port, topic, s.msg_type.type_name, s.policy)
+                    "      in     %-12s <- %s  (%s, %s)"
+                    % (port, topic, s.msg_type.type_name, s.policy)
                 )
             for port, topic, s in n.outputs():
                 lines.append("      out    %-12s -> %s  (%s)" % (port, topic, s.msg_type.type_name))
@@ -266,9 +299,14 @@ class Graph:
         """The graph in Graphviz dot: nodes as boxes, topics as ellipses."""
         out = ["digraph %s {" % _dot_id(self.name), "  rankdir=LR;"]
         for topic, type_name in self.topics().items():
-            out.append('  %s [shape=ellipse, label="%s\\n%s"];' % (_dot_id("t:" + topic), topic, type_name))
+            out.append(
+                '  %s [shape=ellipse, label="%s\\n%s"];' % (_dot_id("t:" + topic), topic, type_name)
+            )
         for n in self.nodes.values():
-            out.append('  %s [shape=box, label="%s\\n%s"];' % (_dot_id("n:" + n.name), n.name, n.cls.__name__))
+            out.append(
+                '  %s [shape=box, label="%s\\n%s"];'
+                % (_dot_id("n:" + n.name), n.name, n.cls.__name__)
+            )
             for _, topic, _ in n.outputs():
                 out.append("  %s -> %s;" % (_dot_id("n:" + n.name), _dot_id("t:" + topic)))
             for _, topic, _ in n.inputs():
@@ -322,11 +360,15 @@ def import_class(path, where=""):
     try:
         obj = importlib.import_module(module_name)
     except ImportError as e:
-        raise GraphError(["%sunknown class %r: cannot import %s (%s)" % (where, path, module_name, e)]) from None
+        raise GraphError(
+            ["%sunknown class %r: cannot import %s (%s)" % (where, path, module_name, e)]
+        ) from None
     for part in qualname.split("."):
         obj = getattr(obj, part, None)
         if obj is None:
-            raise GraphError(["%sunknown class %r: module %s has no %s" % (where, path, module_name, qualname)])
+            raise GraphError(
+                ["%sunknown class %r: module %s has no %s" % (where, path, module_name, qualname)]
+            )
     if not (isinstance(obj, type) and issubclass(obj, Node)):
         raise GraphError(["%s%r is not a nanobot Node class" % (where, path)])
     return obj

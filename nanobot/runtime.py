@@ -122,6 +122,7 @@ class NodeThread(Runtime):
         self.context = context or zmq.Context.instance()
         self.heartbeat_period = heartbeat_period
         self.error = None
+        self.attention = None  # an Event to set when the node asks to stop or its loop ends
         self.ready = threading.Event()
         self.done = threading.Event()
         self._stopping = False
@@ -133,7 +134,9 @@ class NodeThread(Runtime):
         """Start the thread and wait until setup() has run; re-raises its error."""
         self._thread.start()
         if not self.ready.wait(timeout):
-            raise TimeoutError("node %r did not finish setup() in %.0f s" % (self.node.name, timeout))
+            raise TimeoutError(
+                "node %r did not finish setup() in %.0f s" % (self.node.name, timeout)
+            )
         if self.error is not None:
             raise self.error
 
@@ -155,6 +158,8 @@ class NodeThread(Runtime):
     def request_shutdown(self, reason):
         super().request_shutdown(reason)
         self._wake()
+        if self.attention is not None:
+            self.attention.set()
 
     def _wake(self):
         try:
@@ -188,10 +193,14 @@ class NodeThread(Runtime):
                 subs.append((port, sub))
             hb_endpoints = self.plan.get(HEARTBEAT_TOPIC, ())
             if hb_endpoints:
-                heartbeat_pub = Publisher(self.context, HEARTBEAT_TOPIC, hb_endpoints, node.name, 10)
+                heartbeat_pub = Publisher(
+                    self.context, HEARTBEAT_TOPIC, hb_endpoints, node.name, 10
+                )
                 self.add_timer(
                     self.heartbeat_period,
-                    lambda: heartbeat_pub.publish(self.heartbeat(_input_stats(subs)), self.clock.now_ns()),
+                    lambda: heartbeat_pub.publish(
+                        self.heartbeat(_input_stats(subs)), self.clock.now_ns()
+                    ),
                     repeat=True,
                 )
             node.setup()
@@ -216,6 +225,8 @@ class NodeThread(Runtime):
             os.close(self._wake_r)
             os.close(self._wake_w)
             self.done.set()
+            if self.attention is not None:
+                self.attention.set()
 
     def _sender(self, pub):
         thread = self._thread

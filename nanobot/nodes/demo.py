@@ -1,6 +1,6 @@
 """Demo nodes: a camera-like frame source and a rate monitor, for trying a graph with no camera.
 
-    nanobot run nanobot/graphs/demo.yaml --seconds 5
+nanobot run nanobot/graphs/demo.yaml --seconds 5
 """
 
 import numpy as np
