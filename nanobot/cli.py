@@ -15,7 +15,8 @@ import time
 import numpy as np
 import zmq
 
-from . import __version__, codec, endpoints, graph as graphs
+from . import __version__, codec, endpoints
+from . import graph as graphs
 from .node import HEARTBEAT_TOPIC
 
 DEMO_GRAPH = os.path.join(os.path.dirname(__file__), "graphs", "demo.yaml")
@@ -53,13 +54,21 @@ def _parser():
 
     def graph_args(sp):
         sp.add_argument("file", help="graph file (YAML)")
-        sp.add_argument("--set", action="append", default=[], metavar="NODE.PARAM=VALUE",
-                        help="override a param (YAML syntax for the value); repeatable")  # fmt: skip
+        sp.add_argument(
+            "--set",
+            action="append",
+            default=[],
+            metavar="NODE.PARAM=VALUE",
+            help="override a param (YAML syntax for the value); repeatable",
+        )
 
     def run_args(sp):
         sp.add_argument("--seconds", type=float, help="stop after this many seconds")
-        sp.add_argument("--sim", action="store_true",
-                        help="run in the simulation executor (one process, virtual time)")  # fmt: skip
+        sp.add_argument(
+            "--sim",
+            action="store_true",
+            help="run in the simulation executor (one process, virtual time)",
+        )
         sp.add_argument(
             "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
         )
@@ -146,15 +155,20 @@ def cmd_run(args):
     from .executors.process import ProcessExecutor
 
     if g.hosts and not args.host:
-        raise UserError("graph %r spans hosts (%s): say which one this is with --host"
-                        % (g.name, ", ".join(g.hosts)))  # fmt: skip
+        raise UserError(
+            "graph %r spans hosts (%s): say which one this is with --host"
+            % (g.name, ", ".join(g.hosts))
+        )
     try:
         executor = ProcessExecutor(g, host=args.host, log_level=args.log_level)
     except ValueError as e:
         raise UserError(str(e)) from None
     where = " on host %s" % args.host if args.host else ""
-    print("nanobot: running graph %r%s (%d processes); Ctrl-C stops it"
-          % (g.name, where, len(executor.workers)), file=sys.stderr)  # fmt: skip
+    print(
+        "nanobot: running graph %r%s (%d processes); Ctrl-C stops it"
+        % (g.name, where, len(executor.workers)),
+        file=sys.stderr,
+    )
     return executor.run(seconds=args.seconds)
 
 
@@ -227,8 +241,10 @@ def cmd_topic_echo(args):
         except codec.DecodeError as e:
             print("--- malformed message (%s): %s" % (e.kind, e))
             continue
-        print("--- %s  %s v%d  seq %d  stamp %d  from %s"
-              % (env.topic, env.type_name, env.type_version, env.seq, env.stamp, env.source))  # fmt: skip
+        print(
+            "--- %s  %s v%d  seq %d  stamp %d  from %s"
+            % (env.topic, env.type_name, env.type_version, env.seq, env.stamp, env.source)
+        )
         for k, v in env.fields.items():
             print("  %s: %r" % (k, v))
         for k, arr in env.arrays.items():
@@ -264,7 +280,12 @@ def cmd_topic_hz(args):
             return "no messages yet on %r" % args.topic
         dt = np.diff(times)
         return "rate %.2f Hz  min %.2f ms  max %.2f ms  std %.2f ms  window %d" % (
-            1.0 / dt.mean(), 1e3 * dt.min(), 1e3 * dt.max(), 1e3 * dt.std(), len(dt))  # fmt: skip
+            1.0 / dt.mean(),
+            1e3 * dt.min(),
+            1e3 * dt.max(),
+            1e3 * dt.std(),
+            len(dt),
+        )
 
     _report_loop(args, on_frames, report)
 
@@ -282,7 +303,11 @@ def cmd_topic_bw(args):
         if not recent:
             return "no messages in the last second on %r" % args.topic
         return "%.2f MB/s  mean %.1f kB  max %.1f kB  %d msgs" % (
-            sum(recent) / 1e6, np.mean(recent) / 1e3, max(recent) / 1e3, len(recent))  # fmt: skip
+            sum(recent) / 1e6,
+            np.mean(recent) / 1e3,
+            max(recent) / 1e3,
+            len(recent),
+        )
 
     _report_loop(args, on_frames, report)
 
@@ -313,13 +338,19 @@ def cmd_node_list(args):
         beats[hb.node] = hb
     if not beats:
         raise UserError("no heartbeat from graph %r in %.1f s" % (name, args.wait))
-    print("%-16s %-8s %8s %9s %10s %7s  inputs (received/dropped/malformed)"
-          % ("node", "pid", "uptime", "callbacks", "cb ms avg", "errors"))  # fmt: skip
+    print(
+        "%-16s %-8s %8s %9s %10s %7s  inputs (received/dropped/malformed)"
+        % ("node", "pid", "uptime", "callbacks", "cb ms avg", "errors")
+    )
     for node, hb in sorted(beats.items()):
-        ins = ", ".join("%s %d/%d/%d" % (k, v["received"], v["dropped"], v["malformed"] + v["rejected"])
-                        for k, v in hb.inputs.items())  # fmt: skip
-        print("%-16s %-8d %7.0fs %9d %10.3f %7d  %s"
-              % (node, hb.pid, hb.uptime, hb.callbacks, hb.callback_ms_mean, hb.errors, ins or "-"))  # fmt: skip
+        ins = ", ".join(
+            "%s %d/%d/%d" % (k, v["received"], v["dropped"], v["malformed"] + v["rejected"])
+            for k, v in hb.inputs.items()
+        )
+        print(
+            "%-16s %-8d %7.0fs %9d %10.3f %7d  %s"
+            % (node, hb.pid, hb.uptime, hb.callbacks, hb.callback_ms_mean, hb.errors, ins or "-")
+        )
 
 
 if __name__ == "__main__":

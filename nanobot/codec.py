@@ -100,7 +100,7 @@ def encode(msg, topic, seq=0, stamp=0, source=""):
         packed = msgpack.packb(header, use_bin_type=True, default=_pack_default)
     except (TypeError, ValueError, OverflowError) as e:
         raise TypeError("cannot encode %s: %s" % (cls.__name__, e)) from None
-    return [topic_frame(topic), packed] + arrays
+    return [topic_frame(topic), packed, *arrays]
 
 
 def _bytes_of(frame):
@@ -143,8 +143,9 @@ def decode_envelope(frames):
     for key, kind in _HEADER_KEYS.items():
         value = header.get(key)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise DecodeError("header", "header field %r missing or not %s" % (key, kind.__name__),
-                              topic, source)  # fmt: skip
+            raise DecodeError(
+                "header", "header field %r missing or not %s" % (key, kind.__name__), topic, source
+            )
     descriptors = header["arrays"]
     if len(descriptors) > MAX_ARRAYS or len(frames) != 2 + len(descriptors):
         raise DecodeError(

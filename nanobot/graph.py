@@ -44,8 +44,9 @@ class GraphError(Exception):
 class NodeSpec:
     """One node of a graph: its class and how it is configured and placed."""
 
-    def __init__(self, name, cls, params=None, remap=None, group=None, host=None,
-                 restart="never", where=""):  # fmt: skip
+    def __init__(
+        self, name, cls, params=None, remap=None, group=None, host=None, restart="never", where=""
+    ):
         self.name = name
         self.cls = cls
         self.params = dict(params or {})
@@ -88,8 +89,17 @@ class Graph:
         self.source = source
         self.nodes = collections.OrderedDict()
 
-    def add(self, cls, name=None, params=None, remap=None, group=None, host=None,
-            restart="never", where=""):  # fmt: skip
+    def add(
+        self,
+        cls,
+        name=None,
+        params=None,
+        remap=None,
+        group=None,
+        host=None,
+        restart="never",
+        where="",
+    ):
         """Add a node of class `cls`; returns its NodeSpec."""
         name = name or cls.__name__.lower()
         if name in self.nodes:
@@ -145,13 +155,20 @@ class Graph:
                         "%snode %r input %r: no node publishes topic %r (published topics: %s)"
                         % (n.where, n.name, port, topic, ", ".join(self.topics()) or "none")
                     )
-                for pn, pport, out in pubs:
+                for pn, _, out in pubs:
                     if out is not None and not issubclass(out.msg_type, spec.msg_type):
                         problems.append(
                             "%snode %r input %r expects %s on topic %r, but node %r publishes %s"
-                            % (n.where, n.name, port, spec.msg_type.type_name, topic, pn.name,
-                               out.msg_type.type_name)
-                        )  # fmt: skip
+                            % (
+                                n.where,
+                                n.name,
+                                port,
+                                spec.msg_type.type_name,
+                                topic,
+                                pn.name,
+                                out.msg_type.type_name,
+                            )
+                        )
         for group, members in self.groups().items():
             first = members[0]
             for n in members[1:]:
@@ -162,7 +179,7 @@ class Graph:
                     )
         claimed = collections.OrderedDict()
         for n in self.nodes.values():
-            for port, topic, out in n.outputs():
+            for _, topic, out in n.outputs():
                 claimed.setdefault(topic, []).append((n, out))
         for topic, owners in claimed.items():
             if len(owners) > 1 and not all(out.shared for _, out in owners):
@@ -262,18 +279,32 @@ class Graph:
             "seed": self.seed,
             "hosts": self.hosts,
             "nodes": [
-                {"name": n.name, "class": n.class_path, "params": n.params, "remap": n.remap,
-                 "group": n.group, "host": n.host, "restart": n.restart}
+                {
+                    "name": n.name,
+                    "class": n.class_path,
+                    "params": n.params,
+                    "remap": n.remap,
+                    "group": n.group,
+                    "host": n.host,
+                    "restart": n.restart,
+                }
                 for n in self.nodes.values()
             ],
-        }  # fmt: skip
+        }
 
     @classmethod
     def from_dict(cls, d):
         graph = cls(d["graph"], d.get("seed", 0), d.get("hosts"))
         for n in d["nodes"]:
-            graph.add(import_class(n["class"]), n["name"], n["params"], n["remap"], n["group"],
-                      n["host"], n["restart"])  # fmt: skip
+            graph.add(
+                import_class(n["class"]),
+                n["name"],
+                n["params"],
+                n["remap"],
+                n["group"],
+                n["host"],
+                n["restart"],
+            )
         return graph
 
     # ---- views
@@ -341,9 +372,11 @@ def _construct_mapping(loader, node):
         line = key_node.start_mark.line + 1
         if key in result:
             raise GraphError(
-                ["%s:%d: %r appears twice (first at line %d)"
-                 % (key_node.start_mark.name, line, key, result.lines[key])]
-            )  # fmt: skip
+                [
+                    "%s:%d: %r appears twice (first at line %d)"
+                    % (key_node.start_mark.name, line, key, result.lines[key])
+                ]
+            )
         result[key] = loader.construct_object(value_node, deep=True)
         result.lines[key] = line
     return result
@@ -397,8 +430,11 @@ def load(path, overrides=()):
     def at(mapping, key):
         return "%s:%s: " % (path, mapping.lines.get(key, "?") if mapping.lines else "?")
 
-    problems = ["%sunknown key %r (allowed: %s)" % (at(doc, k), k, ", ".join(GRAPH_KEYS))
-                for k in doc if k not in GRAPH_KEYS]  # fmt: skip
+    problems = [
+        "%sunknown key %r (allowed: %s)" % (at(doc, k), k, ", ".join(GRAPH_KEYS))
+        for k in doc
+        if k not in GRAPH_KEYS
+    ]
     nodes = doc.get("nodes")
     if not isinstance(doc.get("graph"), str) or not isinstance(nodes, dict) or not nodes:
         problems.append("%s: needs 'graph: <name>' and a non-empty 'nodes:' mapping" % path)
@@ -415,16 +451,26 @@ def load(path, overrides=()):
             continue
         unknown = [k for k in entry if k not in NODE_KEYS]
         if unknown:
-            problems.append("%snode %r: unknown key(s) %s (allowed: %s)"
-                            % (where, name, ", ".join(map(repr, unknown)), ", ".join(NODE_KEYS)))  # fmt: skip
+            problems.append(
+                "%snode %r: unknown key(s) %s (allowed: %s)"
+                % (where, name, ", ".join(map(repr, unknown)), ", ".join(NODE_KEYS))
+            )
             continue
         try:
             cls = import_class(entry["class"], where + "node %r: " % name)
         except GraphError as e:
             problems.extend(e.problems)
             continue
-        graph.add(cls, str(name), entry.get("params"), entry.get("remap"), entry.get("group"),
-                  entry.get("host"), entry.get("restart", "never"), where)  # fmt: skip
+        graph.add(
+            cls,
+            str(name),
+            entry.get("params"),
+            entry.get("remap"),
+            entry.get("group"),
+            entry.get("host"),
+            entry.get("restart", "never"),
+            where,
+        )
     if problems:
         raise GraphError(problems)
     for item in overrides:

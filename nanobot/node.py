@@ -130,7 +130,9 @@ class Param:
                 "param %r%s must be one of %s, not %r"
                 % (self.name, where, ", ".join(map(repr, self.choices)), value)
             )
-        if self.min is not None and value < self.min or self.max is not None and value > self.max:
+        if (self.min is not None and value < self.min) or (
+            self.max is not None and value > self.max
+        ):
             raise ParamError(
                 "param %r%s must be within [%s, %s], not %r"
                 % (self.name, where, self.min, self.max, value)
@@ -165,9 +167,13 @@ class BoundOutput:
         if not isinstance(msg, self.spec.msg_type):
             raise TypeError(
                 "node %r output %r carries %s, not %s"
-                % (self.node.name, self.name, self.spec.msg_type.type_name,
-                   getattr(type(msg), "type_name", type(msg).__name__))
-            )  # fmt: skip
+                % (
+                    self.node.name,
+                    self.name,
+                    self.spec.msg_type.type_name,
+                    getattr(type(msg), "type_name", type(msg).__name__),
+                )
+            )
         if self._send is None:
             raise RuntimeError(
                 "node %r is not running yet: publish from setup() or later" % self.node.name
@@ -236,9 +242,13 @@ class Node:
         if unknown:
             raise ParamError(
                 "node %r (%s) has no param %s; its params: %s"
-                % (self.name, type(self).__name__, ", ".join(sorted(unknown)),
-                   ", ".join(self.params) or "none")
-            )  # fmt: skip
+                % (
+                    self.name,
+                    type(self).__name__,
+                    ", ".join(sorted(unknown)),
+                    ", ".join(self.params) or "none",
+                )
+            )
         self._params = {
             n: p.check(params[n], where) if n in params else p.default
             for n, p in self.params.items()

@@ -38,7 +38,7 @@ class Runtime:
     # -- timers
 
     def add_timer(self, period_s, callback, repeat):
-        period_ns = int(round(period_s * 1e9))
+        period_ns = round(period_s * 1e9)
         timer = Timer(period_ns, callback, repeat, self.clock.now_ns() + period_ns)
         heapq.heappush(self._timers, (timer.due_ns, next(self._timer_seq), timer))
         self.timers_changed()
@@ -112,6 +112,10 @@ class Runtime:
 class NodeThread(Runtime):
     """Runs one node on its own thread with real sockets (the process executor's runtime).
 
+    A second thread (the Receiver) drains the node's SUB sockets as messages arrive, so
+    its input queues hold the newest messages even while a callback runs: a keep_last=1
+    input hands the next callback the newest frame, not the one that arrived first.
+
     `plan` maps each port name to its endpoints (bind for outputs, connect for inputs) and
     may hold "nanobot/heartbeat" for the heartbeat's bind endpoints.
     """
@@ -128,6 +132,8 @@ class NodeThread(Runtime):
         self._stopping = False
         self._calls = collections.deque()
         self._wake_r, self._wake_w = os.pipe()
+        self._wake_pending = False
+        self._pipe_lock = threading.Lock()  # no write to the pipe once it is closed
         self._thread = threading.Thread(target=self._main, name="node-" + node.name, daemon=True)
 
     def start(self, timeout=30.0):
@@ -162,44 +168,37 @@ class NodeThread(Runtime):
             self.attention.set()
 
     def _wake(self):
-        try:
-            os.write(self._wake_w, b"x")
-        except OSError:  # pipe closed: the thread is gone
-            pass
+        if self._wake_pending:
+            return  # the node thread has a wake-up coming; it clears the flag before reading
+        self._wake_pending = True
+        with self._pipe_lock:
+            if self._wake_w is not None:
+                os.write(self._wake_w, b"x")
 
-    # -- the thread
+    # -- the node's thread
 
     def _main(self):
         node = self.node
-        pubs, subs = {}, []
-        heartbeat_pub = None
+        pubs = []
+        receiver = None
         try:
             for name in node.outputs:
                 port = node._ports[name]
-                pubs[name] = Publisher(
+                pub = Publisher(
                     self.context, port.topic, self.plan.get(name, ()), node.name, port.spec.hwm
                 )
-                port._send = self._sender(pubs[name])
-            for name in node.inputs:
-                port = node._ports[name]
-                sub = Subscriber(
-                    self.context,
-                    port.topic,
-                    self.plan.get(name, ()),
-                    port.msg_type,
-                    port.policy,
-                    name="%s.%s" % (node.name, name),
-                )
-                subs.append((port, sub))
+                pubs.append(pub)
+                port._send = self._sender(pub)
+            receiver = Receiver(self.context, node, self.plan, self._wake)
+            receiver.start()
             hb_endpoints = self.plan.get(HEARTBEAT_TOPIC, ())
             if hb_endpoints:
-                heartbeat_pub = Publisher(
-                    self.context, HEARTBEAT_TOPIC, hb_endpoints, node.name, 10
-                )
+                hb = Publisher(self.context, HEARTBEAT_TOPIC, hb_endpoints, node.name, 10)
+                pubs.append(hb)
                 self.add_timer(
                     self.heartbeat_period,
-                    lambda: heartbeat_pub.publish(
-                        self.heartbeat(_input_stats(subs)), self.clock.now_ns()
+                    lambda: hb.publish(
+                        self.heartbeat(_input_stats(receiver.subs)), self.clock.now_ns()
                     ),
                     repeat=True,
                 )
@@ -209,7 +208,7 @@ class NodeThread(Runtime):
         self.ready.set()
         try:
             if self.error is None:
-                self._loop(subs)
+                self._loop(receiver.subs)
         except Exception as e:  # a bug in the loop itself: report, then clean up
             self.error = e
             node.log.exception("node loop failed")
@@ -218,12 +217,14 @@ class NodeThread(Runtime):
                 node.teardown()
             except Exception:
                 node.log.exception("error in teardown")
-            for p in list(pubs.values()) + ([heartbeat_pub] if heartbeat_pub else []):
+            if receiver is not None:
+                receiver.stop()
+            for p in pubs:
                 p.close()
-            for _, s in subs:
-                s.close()
-            os.close(self._wake_r)
-            os.close(self._wake_w)
+            with self._pipe_lock:
+                os.close(self._wake_r)
+                os.close(self._wake_w)
+                self._wake_w = None
             self.done.set()
             if self.attention is not None:
                 self.attention.set()
@@ -242,8 +243,6 @@ class NodeThread(Runtime):
     def _loop(self, subs):
         poller = zmq.Poller()
         poller.register(self._wake_r, zmq.POLLIN)
-        for _, sub in subs:
-            poller.register(sub.socket, zmq.POLLIN)
         clock = self.clock
         while not self._stopping and self.shutdown_reason is None:
             if any(sub.depth for _, sub in subs):
@@ -252,20 +251,87 @@ class NodeThread(Runtime):
                 due = self.next_due_ns()
                 timeout_ms = 1000 if due is None else max(0, (due - clock.now_ns()) / 1e6)
                 timeout_ms = min(timeout_ms, 1000)
-            ready = dict(poller.poll(timeout_ms))
-            if self._wake_r in ready:
+            if poller.poll(timeout_ms):
+                self._wake_pending = False  # before reading: a later wake writes again
                 os.read(self._wake_r, 4096)
             while self._calls:
                 fn, args = self._calls.popleft()
                 self.call(fn, *args)
-            for port, sub in subs:
-                if sub.socket in ready or sub.depth:
-                    sub.drain()
             for port, sub in subs:  # one message per input per round: fair and fresh
                 msg = sub.take()
                 if msg is not None:
                     self.deliver(port, msg)
             self.fire_due_timers(clock.now_ns())
+
+
+class Receiver:
+    """Drains one node's SUB sockets on a thread of its own and wakes the node on arrivals.
+
+    The sockets are created, used and closed on this thread only (ZeroMQ sockets are not
+    thread-safe); the node thread reads the queues through Subscriber.take().
+    """
+
+    def __init__(self, context, node, plan, on_arrival):
+        self.context = context
+        self.node = node
+        self.plan = plan
+        self.on_arrival = on_arrival
+        self.subs = []  # [(BoundInput, Subscriber)]
+        self._ready = threading.Event()
+        self._stop_r, self._stop_w = os.pipe()
+        self._error = None
+        self._thread = threading.Thread(target=self._main, name="recv-" + node.name, daemon=True)
+
+    def start(self):
+        if not self.node.inputs:
+            return
+        self._thread.start()
+        self._ready.wait()
+        if self._error is not None:
+            raise self._error
+
+    def stop(self):
+        if self._thread.is_alive():
+            os.write(self._stop_w, b"x")
+            self._thread.join()
+        os.close(self._stop_r)
+        os.close(self._stop_w)
+
+    def _main(self):
+        node = self.node
+        try:
+            for name in node.inputs:
+                port = node._ports[name]
+                sub = Subscriber(
+                    self.context,
+                    port.topic,
+                    self.plan.get(name, ()),
+                    port.msg_type,
+                    port.policy,
+                    name="%s.%s" % (node.name, name),
+                )
+                self.subs.append((port, sub))
+        except Exception as e:
+            self._error = e
+            for _, sub in self.subs:
+                sub.close()
+            self._ready.set()
+            return
+        self._ready.set()
+        poller = zmq.Poller()
+        poller.register(self._stop_r, zmq.POLLIN)
+        for _, sub in self.subs:
+            poller.register(sub.socket, zmq.POLLIN)
+        try:
+            while True:
+                ready = dict(poller.poll())
+                if self._stop_r in ready:
+                    break
+                if sum(sub.drain() for _, sub in self.subs if sub.socket in ready):
+                    self.on_arrival()
+        finally:
+            for _, sub in self.subs:
+                sub.close()
 
 
 def _input_stats(subs):

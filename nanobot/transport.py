@@ -13,6 +13,7 @@ counts the rest as dropped, so a slow reader never accumulates latency.
 import collections
 import logging
 import os
+import threading
 
 import zmq
 
@@ -87,6 +88,9 @@ class Publisher:
 class Subscriber:
     """Receives one topic from every endpoint given, buffering per `policy`.
 
+    drain() (which touches the socket) and take() may run on two different threads: a
+    receiver thread that keeps the queue fresh, and the thread that consumes it.
+
     Counters: received, dropped (evicted by the policy), malformed (by problem kind),
     rejected (messages of the wrong type).
     """
@@ -102,6 +106,7 @@ class Subscriber:
         self.malformed = collections.Counter()
         self.latest = None
         self._raw = collections.deque(maxlen=self.policy.size)
+        self._lock = threading.Lock()
         self._seen_problems = set()
         self._behind_warned = False
         self.socket = context.socket(zmq.SUB)
@@ -131,29 +136,34 @@ class Subscriber:
                 frames = recv(zmq.NOBLOCK, copy=False)
             except zmq.Again:
                 break
-            if len(self._raw) == self._raw.maxlen:
-                self.dropped += 1
-                if self.policy.keep_all and not self._behind_warned:
-                    self._behind_warned = True
-                    log.warning(
-                        "input %r (topic %r) fell %d messages behind and dropped the oldest; "
-                        "its callback is too slow for the rate, or raise keep_all",
-                        self.name,
-                        self.topic,
-                        self.policy.keep_all,
-                    )
-            self._raw.append(frames)
+            with self._lock:
+                full = len(self._raw) == self._raw.maxlen
+                if full:
+                    self.dropped += 1
+                self._raw.append(frames)
+            if full and self.policy.keep_all and not self._behind_warned:
+                self._behind_warned = True
+                log.warning(
+                    "input %r (topic %r) fell %d messages behind and dropped the oldest; "
+                    "its callback is too slow for the rate, or raise keep_all",
+                    self.name,
+                    self.topic,
+                    self.policy.keep_all,
+                )
             n += 1
         self.received += n
         return n
 
     def take(self):
         """The next good message in the queue, or None; bad ones are counted and skipped."""
-        while self._raw:
-            msg = self.accept(self._raw.popleft())
+        while True:
+            with self._lock:
+                if not self._raw:
+                    return None
+                frames = self._raw.popleft()
+            msg = self.accept(frames)
             if msg is not None:
                 return msg
-        return None
 
     def accept(self, frames):
         """Decode one received frame list; returns the message or None (counted and logged)."""

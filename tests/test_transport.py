@@ -1,0 +1,153 @@
+"""Publisher and Subscriber over real ipc sockets."""
+
+import os
+
+import numpy as np
+import pytest
+import zmq
+
+from conftest import wait_for
+from nanobot import endpoints, msgs
+from nanobot.transport import Publisher, QueuePolicy, Subscriber
+
+
+def kv(n):
+    return msgs.KeyValue(values={"n": n})
+
+
+def connected(pub, sub, make=kv):
+    """Publish until the subscription has reached the publisher (the slow-joiner handshake)."""
+
+    def probe():
+        pub.publish(make(-1), 0)
+        sub.drain()
+
+    wait_for(lambda: sub.depth > 0, poll=probe)
+    while sub.take() is not None:
+        pass
+
+
+@pytest.fixture
+def graph():
+    endpoints.prepare("g")
+    return "g"
+
+
+def test_message_arrives_with_header_and_read_only_arrays(ctx, graph):
+    ep = endpoints.ipc_endpoint(graph, "cam", "camera/image")
+    pub = Publisher(ctx, "camera/image", [ep], source="cam")
+    sub = Subscriber(ctx, "camera/image", [ep], msgs.Image, QueuePolicy.make(keep_all=10))
+    blank = lambda n: msgs.Image(data=np.zeros((2, 2, 3), np.uint8))  # noqa: E731
+    connected(pub, sub, blank)
+    frame = np.arange(480 * 640 * 3, dtype=np.uint32).astype(np.uint8).reshape(480, 640, 3)
+    pub.publish(msgs.Image(data=frame, frame_id=7, stamp=123), 456)
+    wait_for(lambda: sub.depth, poll=sub.drain)
+    got = sub.take()
+    assert got.frame_id == 7 and got.stamp == 123
+    assert np.array_equal(got.data, frame)
+    assert not got.data.flags.writeable
+    assert not frame.flags.writeable, "a published array is handed over: read-only"
+    pub.close()
+    sub.close()
+
+
+def test_topic_match_is_exact_not_prefix(ctx, graph):
+    ep1 = endpoints.ipc_endpoint(graph, "a", "camera/image")
+    ep2 = endpoints.ipc_endpoint(graph, "a", "camera/image2")
+    p1, p2 = Publisher(ctx, "camera/image", [ep1]), Publisher(ctx, "camera/image2", [ep2])
+    sub = Subscriber(ctx, "camera/image", [ep1, ep2], msgs.KeyValue)
+    connected(p1, sub)
+    for i in range(5):
+        p2.publish(kv(100 + i), 0)
+        p1.publish(kv(i), 0)
+    wait_for(lambda: sub.received >= 5 + 0, poll=sub.drain)
+    got = [m.values["n"] for m in iter(sub.take, None)]
+    assert got == [0, 1, 2, 3, 4]
+    for s in (p1, p2, sub):
+        s.close()
+
+
+def test_several_publishers_on_one_topic(ctx, graph):
+    eps = [endpoints.ipc_endpoint(graph, node, "status") for node in ("a", "b", "c")]
+    pubs = [Publisher(ctx, "status", [ep], source=ep[-1]) for ep in eps]
+    sub = Subscriber(ctx, "status", eps, msgs.KeyValue, QueuePolicy.make(keep_all=100))
+    for p in pubs:
+        connected(p, sub)
+    for i, p in enumerate(pubs):
+        p.publish(kv(i), 0)
+    wait_for(lambda: sub.depth >= 3, poll=sub.drain)
+    assert sorted(m.values["n"] for m in iter(sub.take, None)) == [0, 1, 2]
+    for s in [*pubs, sub]:
+        s.close()
+
+
+def test_subscriber_may_start_before_publisher(ctx, graph):
+    ep = endpoints.ipc_endpoint(graph, "late", "t")
+    sub = Subscriber(ctx, "t", [ep], msgs.KeyValue)  # nothing is bound there yet
+    pub = Publisher(ctx, "t", [ep])
+    connected(pub, sub)
+    pub.publish(kv(1), 0)
+    wait_for(lambda: sub.depth, poll=sub.drain)
+    assert sub.take().values == {"n": 1}
+    pub.close()
+    sub.close()
+
+
+def test_keep_last_keeps_newest_and_counts_the_rest_dropped(ctx, graph):
+    ep = endpoints.ipc_endpoint(graph, "p", "t")
+    pub = Publisher(ctx, "t", [ep], hwm=1000)
+    sub = Subscriber(ctx, "t", [ep], msgs.KeyValue, QueuePolicy.make(keep_last=2))
+    connected(pub, sub)
+    sub.socket.setsockopt(zmq.RCVHWM, 1000)
+    for i in range(50):
+        pub.publish(kv(i), 0)
+    wait_for(lambda: sub.received + sub.dropped >= 50 and not sub.socket.poll(0), poll=sub.drain)
+    assert [m.values["n"] for m in iter(sub.take, None)] == [48, 49]
+    assert sub.dropped == 48
+    pub.close()
+    sub.close()
+
+
+def test_slow_subscriber_never_blocks_publisher(ctx, graph):
+    ep = endpoints.ipc_endpoint(graph, "p", "camera/image")
+    pub = Publisher(ctx, "camera/image", [ep], hwm=4)
+    sub = Subscriber(ctx, "camera/image", [ep], msgs.Image)
+    blank = lambda n: msgs.Image(data=np.zeros((2, 2, 3), np.uint8))  # noqa: E731
+    connected(pub, sub, blank)
+    frame = np.zeros((480, 640, 3), np.uint8)
+    for i in range(500):  # the subscriber reads nothing meanwhile; PUB must not block
+        pub.publish(msgs.Image(data=frame.copy(), frame_id=i), 0)
+    assert pub.sent == 501
+    pub.publish(msgs.Image(data=frame.copy(), frame_id=9999), 0)
+    wait_for(lambda: sub.latest is not None and sub.latest.frame_id == 9999,
+             poll=lambda: (sub.drain(), sub.take()))  # fmt: skip
+    # Newest-only: what was queued while the reader slept is dropped, not delivered late.
+    assert sub.received < 100
+    pub.close()
+    sub.close()
+
+
+def test_publisher_close_removes_its_ipc_file_and_stale_files_do_not_break_bind(ctx, graph):
+    path = endpoints.ipc_path(graph, "p", "t")
+    with open(path, "w") as f:  # what a crashed run leaves behind
+        f.write("stale")
+    pub = Publisher(ctx, "t", ["ipc://" + path])
+    assert endpoints.discover(graph, "t") == [("t", "p", "ipc://" + path)]
+    pub.close()
+    assert not os.path.exists(path)
+
+
+def test_ipc_path_too_long_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("NANOBOT_IPC_DIR", "/tmp/" + "x" * 90)
+    with pytest.raises(ValueError, match="NANOBOT_IPC_DIR"):
+        endpoints.ipc_path("graph", "node", "a/long/topic")
+
+
+def test_queue_policy_rules():
+    assert QueuePolicy.make(newest_only=True) == (1, None)
+    assert QueuePolicy.make() == (None, 1000)
+    assert str(QueuePolicy.make(keep_all=5)) == "keep_all=5"
+    with pytest.raises(ValueError, match="not both"):
+        QueuePolicy.make(keep_last=1, keep_all=2)
+    with pytest.raises(ValueError, match="keep_last must be an int >= 1"):
+        QueuePolicy.make(keep_last=0)
