@@ -70,7 +70,7 @@ class Input(_Port):
 
     def __init__(self, msg_type, topic=None, keep_last=None, keep_all=None, callback=None):
         super().__init__(msg_type, topic)
-        self.policy = QueuePolicy.make(keep_last, keep_all, issubclass(msg_type, msgs.Image))
+        self.policy = QueuePolicy.make(keep_last, keep_all, msg_type)
         self.callback = callback
 
 

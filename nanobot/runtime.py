@@ -127,6 +127,7 @@ class NodeThread(Runtime):
         self.heartbeat_period = heartbeat_period
         self.error = None
         self.attention = None  # an Event to set when the node asks to stop or its loop ends
+        self.receiver = None
         self.ready = threading.Event()
         self.done = threading.Event()
         self._stopping = False
@@ -189,7 +190,7 @@ class NodeThread(Runtime):
                 )
                 pubs.append(pub)
                 port._send = self._sender(pub)
-            receiver = Receiver(self.context, node, self.plan, self._wake)
+            receiver = self.receiver = Receiver(self.context, node, self.plan, self._wake)
             receiver.start()
             hb_endpoints = self.plan.get(HEARTBEAT_TOPIC, ())
             if hb_endpoints:

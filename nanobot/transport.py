@@ -17,7 +17,7 @@ import threading
 
 import zmq
 
-from . import codec
+from . import codec, msgs
 
 log = logging.getLogger("nanobot.transport")
 
@@ -28,13 +28,16 @@ class QueuePolicy(collections.namedtuple("QueuePolicy", "keep_last keep_all")):
     the oldest are dropped, and a warning says the reader is falling behind)."""
 
     @classmethod
-    def make(cls, keep_last=None, keep_all=None, newest_only=False):
+    def make(cls, keep_last=None, keep_all=None, msg_type=None):
+        """The policy asked for; with neither given, the default for `msg_type`: newest
+        only for images (never process a stale frame), keep_all=1000 for the rest."""
         if keep_last is not None and keep_all is not None:
             raise ValueError("choose keep_last or keep_all for an input, not both")
         for label, value in (("keep_last", keep_last), ("keep_all", keep_all)):
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise ValueError("%s must be an int >= 1, not %r" % (label, value))
         if keep_last is None and keep_all is None:
+            newest_only = msg_type is not None and issubclass(msg_type, msgs.Image)
             return cls(1, None) if newest_only else cls(None, 1000)
         return cls(keep_last, keep_all)
 
@@ -99,7 +102,7 @@ class Subscriber:
         self.topic = topic
         self.msg_type = msg_type
         self.name = name or topic
-        self.policy = policy or QueuePolicy.make()
+        self.policy = policy or QueuePolicy.make(msg_type=msg_type)
         self.received = 0
         self.dropped = 0
         self.rejected = 0

@@ -1,4 +1,3 @@
-import os
 import tempfile
 
 import pytest
@@ -17,7 +16,7 @@ def ipc_dir(monkeypatch):
 def ctx():
     c = zmq.Context()
     yield c
-    c.term()
+    c.destroy(linger=0)
 
 
 def wait_for(predicate, timeout=10.0, poll=None):
