@@ -136,9 +136,9 @@ def test_oscillator_calibration_changes_the_prescaler(bus, chip, clock):
 def test_pulse_longer_than_the_period_is_refused(pca):
     with pytest.raises(ValueError, match=r"pulse width must be 0\.\.19988 us .* not 25000"):
         pca.set_pulse_width_us(0, 25000)
-    with pytest.raises(ValueError, match="duty cycle must be 0..1, not 1.5"):
+    with pytest.raises(ValueError, match=r"duty cycle must be 0\.\.1, not 1\.5"):
         pca.set_duty_cycle(0, 1.5)
-    with pytest.raises(ValueError, match="channel must be 0..15, not 16"):
+    with pytest.raises(ValueError, match=r"channel must be 0\.\.15, not 16"):
         pca.channel(16)
 
 
