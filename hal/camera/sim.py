@@ -1,0 +1,123 @@
+"""Simulated cameras: frames from anything registered under a name, read as ``sim://NAME``.
+
+A simulated world registers a source, then nodes open it like any camera::
+
+    hal.camera.sim.register("conveyor", world.render_frame)   # returns (image, stamp_ns)
+    camera = hal.camera.open("sim://conveyor")
+
+A source is a callable, or an object with a read() method (and, optionally, open() and close(),
+called as the camera opens and closes it). Each call returns the next frame as (BGR uint8 image,
+stamp in ns or None for "now"), returns None if no frame is ready yet, raises EndOfStream to
+end, or raises anything else to drop out (the camera then reopens it with backoff, as it would
+a real one). It may block until its next frame is due; that is how it sets the frame rate.
+
+``sim://counter`` is built in: frames whose every pixel holds the frame's number modulo 256,
+at `fps` (default 30), `width` x `height` (default 160x120); each open starts a fresh count.
+"""
+
+import threading
+
+import numpy as np
+
+from .errors import CameraError, CameraURIError
+from .frame import fit, wall_ns
+from .pacer import Pacer
+from .source import Source
+
+_sources = {}
+_lock = threading.Lock()
+
+
+def register(name, source):
+    """Make `source` readable as sim://`name` (replacing any source of that name)."""
+    if not name or "/" in name or "?" in name:
+        raise ValueError("a sim camera name is a plain word like 'conveyor', got %r" % (name,))
+    if not callable(getattr(source, "read", source)):
+        raise TypeError(
+            "a sim camera source is a callable or has a read() method; got %r" % (source,)
+        )
+    with _lock:
+        _sources[name] = source
+
+
+def unregister(name):
+    """Forget sim://`name`; cameras already open keep reading it."""
+    with _lock:
+        _sources.pop(name, None)
+
+
+def registered():
+    """The names sim:// can open, built-in ones included, sorted."""
+    with _lock:
+        return sorted(set(_sources) | {"counter"})
+
+
+def lookup(name, width=None, height=None, fps=None):
+    """The Source for sim://`name`, or CameraURIError listing the names that exist."""
+    with _lock:
+        source = _sources.get(name)
+    if source is None and name == "counter":
+        source = Counter(width or 160, height or 120, fps or 30.0)
+    if source is None:
+        raise CameraURIError(
+            "no sim camera is registered as %r; registered: %s (a simulated world registers "
+            "its camera with hal.camera.sim.register(name, source))"
+            % (name, ", ".join(registered()))
+        )
+    return SimSource(name, source, width, height)
+
+
+class SimSource(Source):
+    """Adapts a registered source (callable or object with read()) to the Source interface."""
+
+    def __init__(self, name, source, width=None, height=None):
+        self.name, self.source, self.width, self.height = name, source, width, height
+        self._read = getattr(source, "read", source)
+
+    def describe(self):
+        return "simulated camera %r (%r)" % (self.name, self.source)
+
+    def open(self):
+        _call(self.source, "open")
+
+    def grab(self, timeout):
+        got = self._read()
+        if got is None:
+            return None
+        image, stamp = got
+        if not (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3):
+            raise CameraError(
+                "sim camera %r returned %r; a frame is a BGR uint8 array of shape (h, w, 3)"
+                % (self.name, getattr(image, "shape", type(image)))
+            )
+        return fit(image, self.width, self.height), wall_ns() if stamp is None else int(stamp)
+
+    def close(self):
+        _call(self.source, "close")
+
+
+class Counter:
+    """The built-in sim://counter: frame n is filled with n % 256, `fps` frames a second."""
+
+    def __init__(self, width, height, fps, pacer=None):
+        self.width, self.height, self.fps = width, height, fps
+        self._pacer = pacer or Pacer(fps)
+        self._count = 0
+
+    def __repr__(self):
+        return "Counter(%dx%d at %g fps)" % (self.width, self.height, self.fps)
+
+    def open(self):
+        self._count = 0
+
+    def read(self):
+        self._pacer.wait(self._pacer.period)
+        image = np.full((self.height, self.width, 3), self._count % 256, np.uint8)
+        self._count += 1
+        return image, None
+
+
+def _call(source, method):
+    hook = getattr(source, method, None)
+    if callable(hook):
+        hook()
