@@ -45,11 +45,16 @@ def _size(spec):
 
 
 def _csi(spec):
-    return GstSource(pipelines.csi(
-        spec.location, flip=spec.get("flip", 0), sensor_mode=spec.get("sensor_mode"),
-        capture_width=spec.get("capture_width", 1280), capture_height=spec.get("capture_height", 720),
-        **_size(spec),
-    ))  # fmt: skip
+    return GstSource(
+        pipelines.csi(
+            spec.location,
+            flip=spec.get("flip", 0),
+            sensor_mode=spec.get("sensor_mode"),
+            capture_width=spec.get("capture_width", 1280),
+            capture_height=spec.get("capture_height", 720),
+            **_size(spec),
+        )
+    )
 
 
 def _v4l2(spec):
@@ -63,7 +68,7 @@ def _v4l2(spec):
 def _file(spec):
     path, loop = spec.location, spec.get("loop", False)
     if not os.path.exists(path):
-        raise CameraError("camera %s: %s does not exist" % (spec.text, os.path.abspath(path)))
+        raise CameraError(f"camera {spec.text}: {os.path.abspath(path)} does not exist")
     if os.path.isdir(path) or path.lower().endswith(EXTENSIONS):
         return ImageFiles(path, loop=loop, **_size(spec))
     if _use_gstreamer(spec):

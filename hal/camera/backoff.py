@@ -14,8 +14,8 @@ class Backoff:
     def __init__(self, initial=0.5, factor=2.0, maximum=10.0):
         if not 0 < initial <= maximum or factor < 1:
             raise ValueError(
-                "backoff needs 0 < initial <= maximum and factor >= 1, got initial=%r, "
-                "factor=%r, maximum=%r" % (initial, factor, maximum)
+                f"backoff needs 0 < initial <= maximum and factor >= 1, got initial={initial!r}, "
+                f"factor={factor!r}, maximum={maximum!r}"
             )
         self.initial, self.factor, self.maximum = initial, factor, maximum
         self._delay = initial

@@ -42,7 +42,7 @@ class Camera:
         self._thread.start()
 
     def __repr__(self):
-        return "<Camera %s%s>" % (self.name, " closed" if self.closed else "")
+        return f"<Camera {self.name}{' closed' if self.closed else ''}>"
 
     @property
     def closed(self):
@@ -60,17 +60,17 @@ class Camera:
         CameraClosed once closed, CameraError if a file failed.
         """
         if self.closed:
-            raise CameraClosed("camera %s is closed; open it again to read" % self.name)
+            raise CameraClosed(f"camera {self.name} is closed; open it again to read")
         frame = self._slot.take(timeout)
         if frame is None:
-            raise CameraTimeout("no new frame from camera %s within %g s" % (self.name, timeout))
+            raise CameraTimeout(f"no new frame from camera {self.name} within {timeout:g} s")
         return frame
 
     def close(self, timeout=5.0):
         """Stop the reader thread and release the source; idempotent."""
         if not self.closed:
             self._stopping.set()
-            self._slot.finish(CameraClosed("camera %s was closed" % self.name))
+            self._slot.finish(CameraClosed(f"camera {self.name} was closed"))
         if self._thread is not threading.current_thread():
             self._thread.join(timeout)
             if self._thread.is_alive():
@@ -103,13 +103,13 @@ class Camera:
                     got = self._source.grab(POLL)
                 except EndOfStream as end:
                     if not self._source.live:
-                        self._slot.finish(EndOfStream("camera %s has no more frames" % self.name))
+                        self._slot.finish(EndOfStream(f"camera {self.name} has no more frames"))
                         return
                     self._reopen(end)
                     continue
                 except Exception as exc:
                     if not self._source.live:
-                        self._slot.finish(CameraError("camera %s failed: %s" % (self.name, exc)))
+                        self._slot.finish(CameraError(f"camera {self.name} failed: {exc}"))
                         return
                     self._reopen(exc)
                     continue

@@ -39,9 +39,8 @@ def fit(image, width=None, height=None):
         import cv2
     except ImportError:
         raise CameraError(
-            "resizing a %dx%d frame to %dx%d needs OpenCV; install opencv-python-headless "
-            "or ask for the size the source delivers"
-            % (image.shape[1], image.shape[0], *want[::-1])
+            f"resizing a {image.shape[1]}x{image.shape[0]} frame to {want[1]}x{want[0]} needs "
+            "OpenCV; install opencv-python-headless or ask for the size the source delivers"
         ) from None
     return cv2.resize(image, (want[1], want[0]), interpolation=cv2.INTER_AREA)
 

@@ -29,7 +29,7 @@ def require(what):
     """The Gst module, or CameraError saying that `what` needs it and how to install it."""
     gst = _load()
     if isinstance(gst, str):
-        raise CameraError("%s needs GStreamer through PyGObject (%s); %s" % (what, gst, INSTALL))
+        raise CameraError(f"{what} needs GStreamer through PyGObject ({gst}); {INSTALL}")
     return gst
 
 
@@ -44,7 +44,7 @@ def _load():
             Gst.init(None)
             _gst.append(Gst)
         except (ImportError, ValueError) as exc:
-            _gst.append("%s: %s" % (type(exc).__name__, exc))
+            _gst.append(f"{type(exc).__name__}: {exc}")
     return _gst[0]
 
 
@@ -60,7 +60,7 @@ class GstSource(Source):
         self.description = description
         self.live, self.loop = live, loop
         self.open_timeout = open_timeout
-        self._gst = require("the GStreamer pipeline `%s`" % description)
+        self._gst = require(f"the GStreamer pipeline `{description}`")
         self._pipeline = self._sink = self._bus = None
 
     def describe(self):
@@ -71,7 +71,9 @@ class GstSource(Source):
         try:
             pipeline = Gst.parse_launch(self.description)
         except Exception as exc:  # GLib.Error: no such element, bad syntax
-            raise CameraError("GStreamer cannot build `%s`: %s" % (self.description, _message(exc)))
+            raise CameraError(
+                f"GStreamer cannot build `{self.description}`: {_message(exc)}"
+            ) from None
         self._pipeline, self._bus = pipeline, pipeline.get_bus()
         self._sink = pipeline.iterate_sinks().next()[1]
         pipeline.set_state(Gst.State.PLAYING)
@@ -127,9 +129,9 @@ class GstSource(Source):
 
 
 def _describe(message):
-    error, debug = message.parse_error()
+    error, _debug = message.parse_error()
     source = message.src.get_name() if message.src is not None else "pipeline"
-    return "%s: %s" % (source, error.message)
+    return f"{source}: {error.message}"
 
 
 def _message(exc):

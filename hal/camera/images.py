@@ -23,11 +23,11 @@ class ImageFiles(Source):
     def __init__(self, path, width=None, height=None, fps=None, loop=False):
         self.path, self.width, self.height, self.loop = path, width, height, loop
         self.fps = fps or 30.0
-        self._cv2 = require("reading images from %s" % path)
+        self._cv2 = require(f"reading images from {path}")
         self._files, self._next, self._pacer = [], 0, None
 
     def describe(self):
-        return "OpenCV imread of %s at %g fps" % (self.path, self.fps)
+        return f"OpenCV imread of {self.path} at {self.fps:g} fps"
 
     def open(self):
         self._files = self._list()
@@ -37,14 +37,14 @@ class ImageFiles(Source):
     def grab(self, timeout):
         if self._next == len(self._files):
             if not self.loop:
-                raise EndOfStream("end of %s" % self.path)
+                raise EndOfStream(f"end of {self.path}")
             self._next = 0
         if not self._pacer.wait(timeout):
             return None
         name = self._files[self._next]
         image = self._cv2.imread(name, self._cv2.IMREAD_COLOR)
         if image is None:
-            raise CameraError("%s is not an image OpenCV can read" % name)
+            raise CameraError(f"{name} is not an image OpenCV can read")
         self._next += 1
         return fit(image, self.width, self.height), wall_ns()
 
@@ -58,6 +58,6 @@ class ImageFiles(Source):
         )
         if not files:
             raise CameraError(
-                "folder %s has no images (looked for %s)" % (self.path, " ".join(EXTENSIONS))
+                f"folder {self.path} has no images (looked for {' '.join(EXTENSIONS)})"
             )
         return files

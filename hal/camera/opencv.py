@@ -13,8 +13,8 @@ def require(what):
         import cv2
     except ImportError as exc:
         raise CameraError(
-            "%s needs OpenCV (%s); install opencv-python-headless, or GStreamer and PyGObject"
-            % (what, exc)
+            f"{what} needs OpenCV ({exc}); "
+            "install opencv-python-headless, or GStreamer and PyGObject"
         ) from None
     return cv2
 
@@ -29,14 +29,12 @@ class OpenCVSource(Source):
     def __init__(self, target, live, width=None, height=None, fps=None, fourcc=None, loop=False):
         self.target, self.live, self.loop = target, live, loop
         self.width, self.height, self.fps, self.fourcc = width, height, fps, fourcc
-        self._cv2 = require("reading %s without GStreamer" % target)
+        self._cv2 = require(f"reading {target} without GStreamer")
         self._capture = self._pacer = None
 
     def describe(self):
-        return "OpenCV VideoCapture %s%s" % (
-            self.target,
-            " (%s)" % self.fourcc if self.fourcc else "",
-        )
+        fourcc = f" ({self.fourcc})" if self.fourcc else ""
+        return f"OpenCV VideoCapture {self.target}{fourcc}"
 
     def open(self):
         cv2 = self._cv2
@@ -47,7 +45,7 @@ class OpenCVSource(Source):
         )
         if not capture.isOpened():
             capture.release()
-            raise CameraError("OpenCV could not open %s" % self.target)
+            raise CameraError(f"OpenCV could not open {self.target}")
         if self.live:
             if self.fourcc:
                 capture.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*self.fourcc))
@@ -69,8 +67,8 @@ class OpenCVSource(Source):
             ok, image = self._capture.read()
         if not ok:
             if self.live:
-                raise CameraError("%s delivered no frame" % self.target)
-            raise EndOfStream("end of %s" % self.target)
+                raise CameraError(f"{self.target} delivered no frame")
+            raise EndOfStream(f"end of {self.target}")
         return fit(image, self.width, self.height), wall_ns()
 
     def close(self):

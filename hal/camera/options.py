@@ -17,7 +17,7 @@ class Option(namedtuple("Option", "name kind help")):
         return self.kind(value)
 
     def describe(self):
-        return "%s (%s)" % (self.name, self.help)
+        return f"{self.name} ({self.help})"
 
 
 def integer(low=None, high=None):
@@ -25,13 +25,13 @@ def integer(low=None, high=None):
 
     def parse(value):
         if isinstance(value, bool) or not isinstance(value, (int, str)):
-            raise ValueError("expected a whole number, got %r" % (value,))
+            raise ValueError(f"expected a whole number, got {value!r}")
         try:
             number = int(value)
         except ValueError:
-            raise ValueError("expected a whole number, got %r" % (value,)) from None
+            raise ValueError(f"expected a whole number, got {value!r}") from None
         if (low is not None and number < low) or (high is not None and number > high):
-            raise ValueError("expected %s, got %d" % (_span(low, high), number))
+            raise ValueError(f"expected {_span(low, high)}, got {number}")
         return number
 
     return parse
@@ -44,9 +44,9 @@ def number(low=0.0):
         try:
             result = float(value)
         except (TypeError, ValueError):
-            raise ValueError("expected a number, got %r" % (value,)) from None
+            raise ValueError(f"expected a number, got {value!r}") from None
         if isinstance(value, bool) or not result > low:
-            raise ValueError("expected a number above %g, got %r" % (low, value))
+            raise ValueError(f"expected a number above {low:g}, got {value!r}")
         return result
 
     return parse
@@ -65,7 +65,7 @@ def boolean(value):
         return True
     if text in _FALSE:
         return False
-    raise ValueError("expected 1/0, true/false, yes/no or on/off, got %r" % (value,))
+    raise ValueError(f"expected 1/0, true/false, yes/no or on/off, got {value!r}")
 
 
 def choice(*names):
@@ -74,7 +74,7 @@ def choice(*names):
     def parse(value):
         text = str(value).strip().lower()
         if text not in names:
-            raise ValueError("expected one of %s, got %r" % (", ".join(names), value))
+            raise ValueError(f"expected one of {', '.join(names)}, got {value!r}")
         return text
 
     return parse
@@ -82,7 +82,7 @@ def choice(*names):
 
 def _span(low, high):
     if high is None:
-        return "a whole number >= %d" % low
+        return f"a whole number >= {low}"
     if low is None:
-        return "a whole number <= %d" % high
-    return "a whole number from %d to %d" % (low, high)
+        return f"a whole number <= {high}"
+    return f"a whole number from {low} to {high}"

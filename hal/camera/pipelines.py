@@ -27,18 +27,19 @@ def csi(
     The sensor captures capture_width x capture_height at `fps` (default 30) in NVMM memory;
     nvvidconv flips and scales on the VIC to width x height (default: the capture size).
     """
-    source = "nvarguscamerasrc sensor-id=%d" % sensor_id
+    source = f"nvarguscamerasrc sensor-id={sensor_id}"
     if sensor_mode is not None:
-        source += " sensor-mode=%d" % sensor_mode
+        source += f" sensor-mode={sensor_mode}"
     return " ! ".join((
         source,
         _caps(
             "video/x-raw(memory:NVMM)",
             width=capture_width, height=capture_height, framerate=_rate(fps or 30), format="NV12",
         ),
-        "nvvidconv flip-method=%d" % flip,
+        f"nvvidconv flip-method={flip}",
         _caps(
-            "video/x-raw", width=width or capture_width, height=height or capture_height, format="BGRx"
+            "video/x-raw",
+            width=width or capture_width, height=height or capture_height, format="BGRx",
         ),
         TO_BGR,
         APPSINK,
@@ -52,17 +53,17 @@ def v4l2(device="/dev/video0", width=None, height=None, fps=None, format="raw"):
         chain = (_caps("image/jpeg", **size), "jpegdec")
     else:
         chain = (_caps("video/x-raw", **size),)
-    return " ! ".join(("v4l2src device=%s" % _quote(device), *chain, TO_BGR, APPSINK))
+    return " ! ".join((f"v4l2src device={_quote(device)}", *chain, TO_BGR, APPSINK))
 
 
 def video_file(path, width=None, height=None, fps=None):
     """A video file of any container/codec decodebin knows, played at its own frame rate."""
-    return _decoded("filesrc location=%s" % _quote(path), width, height, fps, sync=True)
+    return _decoded(f"filesrc location={_quote(path)}", width, height, fps, sync=True)
 
 
 def rtsp(url, width=None, height=None, fps=None, latency=200):
     """An RTSP stream; `latency` is rtspsrc's jitter buffer in milliseconds."""
-    return _decoded("rtspsrc location=%s latency=%d" % (_quote(url), latency), width, height, fps)
+    return _decoded(f"rtspsrc location={_quote(url)} latency={latency}", width, height, fps)
 
 
 def test_pattern(pattern="smpte", width=None, height=None, fps=None):
@@ -70,7 +71,7 @@ def test_pattern(pattern="smpte", width=None, height=None, fps=None):
     caps = _caps(
         "video/x-raw", width=width or 640, height=height or 480, framerate=_rate(fps or 30)
     )
-    return " ! ".join(("videotestsrc pattern=%s is-live=true" % pattern, caps, TO_BGR, APPSINK))
+    return " ! ".join((f"videotestsrc pattern={pattern} is-live=true", caps, TO_BGR, APPSINK))
 
 
 def _decoded(source, width, height, fps, sync=False):
@@ -86,19 +87,19 @@ def _decoded(source, width, height, fps, sync=False):
 
 def _caps(media, **fields):
     """Caps text, fields in the order given, those that are None left out."""
-    return ",".join([media] + ["%s=%s" % (k, v) for k, v in fields.items() if v is not None])
+    return ",".join([media] + [f"{k}={v}" for k, v in fields.items() if v is not None])
 
 
 def _rate(fps):
     if fps is None:
         return None
     rate = Fraction(fps).limit_denominator(1001)
-    return "%d/%d" % (rate.numerator, rate.denominator)
+    return f"{rate.numerator}/{rate.denominator}"
 
 
 def _quote(value):
     """A property value as gst-launch syntax reads it: quoted when it has spaces or quotes."""
     text = str(value)
     if any(c in text for c in " \"'!\\"):
-        return '"%s"' % text.replace("\\", "\\\\").replace('"', '\\"')
+        return '"{}"'.format(text.replace("\\", "\\\\").replace('"', '\\"'))
     return text

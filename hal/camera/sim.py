@@ -31,11 +31,9 @@ _lock = threading.Lock()
 def register(name, source):
     """Make `source` readable as sim://`name` (replacing any source of that name)."""
     if not name or "/" in name or "?" in name:
-        raise ValueError("a sim camera name is a plain word like 'conveyor', got %r" % (name,))
+        raise ValueError(f"a sim camera name is a plain word like 'conveyor', got {name!r}")
     if not callable(getattr(source, "read", source)):
-        raise TypeError(
-            "a sim camera source is a callable or has a read() method; got %r" % (source,)
-        )
+        raise TypeError(f"a sim camera source is a callable or has a read() method; got {source!r}")
     with _lock:
         _sources[name] = source
 
@@ -60,9 +58,8 @@ def lookup(name, width=None, height=None, fps=None):
         source = Counter(width or 160, height or 120, fps or 30.0)
     if source is None:
         raise CameraURIError(
-            "no sim camera is registered as %r; registered: %s (a simulated world registers "
-            "its camera with hal.camera.sim.register(name, source))"
-            % (name, ", ".join(registered()))
+            f"no sim camera is registered as {name!r}; registered: {', '.join(registered())} "
+            "(a simulated world registers its camera with hal.camera.sim.register(name, source))"
         )
     return SimSource(name, source, width, height)
 
@@ -75,7 +72,7 @@ class SimSource(Source):
         self._read = getattr(source, "read", source)
 
     def describe(self):
-        return "simulated camera %r (%r)" % (self.name, self.source)
+        return f"simulated camera {self.name!r} ({self.source!r})"
 
     def open(self):
         _call(self.source, "open")
@@ -87,8 +84,8 @@ class SimSource(Source):
         image, stamp = got
         if not (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3):
             raise CameraError(
-                "sim camera %r returned %r; a frame is a BGR uint8 array of shape (h, w, 3)"
-                % (self.name, getattr(image, "shape", type(image)))
+                f"sim camera {self.name!r} returned {getattr(image, 'shape', type(image))!r}; "
+                "a frame is a BGR uint8 array of shape (h, w, 3)"
             )
         return fit(image, self.width, self.height), wall_ns() if stamp is None else int(stamp)
 
@@ -105,7 +102,7 @@ class Counter:
         self._count = 0
 
     def __repr__(self):
-        return "Counter(%dx%d at %g fps)" % (self.width, self.height, self.fps)
+        return f"Counter({self.width}x{self.height} at {self.fps:g} fps)"
 
     def open(self):
         self._count = 0

@@ -11,7 +11,6 @@ the same option in the query string. Every option is checked here, before anythi
 """
 
 from collections import OrderedDict, namedtuple
-
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from . import options as kinds
@@ -92,21 +91,21 @@ class CameraURI(namedtuple("CameraURI", "text scheme location options")):
 
 def supported():
     """One line per scheme: the form users write and what it opens."""
-    return "; ".join("%s (%s)" % (s.form, s.what) for s in SCHEMES.values())
+    return "; ".join(f"{s.form} ({s.what})" for s in SCHEMES.values())
 
 
 def parse(text, **options):
     """Check `text` and the keyword `options` and return a CameraURI, or raise CameraURIError."""
     if not isinstance(text, str) or "://" not in text:
         raise CameraURIError(
-            "camera URI %r has no scheme%s; use one of: %s" % (text, _guess(text), supported())
+            f"camera URI {text!r} has no scheme{_guess(text)}; use one of: {supported()}"
         )
     parts = urlsplit(text)
     scheme = SCHEMES.get(parts.scheme.lower())
     if scheme is None:
         raise CameraURIError(
-            "camera URI %r has an unsupported scheme %r; use one of: %s"
-            % (text, parts.scheme, supported())
+            f"camera URI {text!r} has an unsupported scheme {parts.scheme!r}; "
+            f"use one of: {supported()}"
         )
     given, passthrough = _query(parts.query, scheme)
     given.update((name, value) for name, value in options.items() if value is not None)
@@ -130,34 +129,34 @@ def _check(text, scheme, name, value):
     option = scheme.option(name)
     if option is None:
         raise CameraURIError(
-            "camera URI %r: unknown option %r; %s:// takes %s"
-            % (text, name, scheme.name, scheme.describe_options())
+            f"camera URI {text!r}: unknown option {name!r}; "
+            f"{scheme.name}:// takes {scheme.describe_options()}"
         )
     try:
         return option.parse(value)
     except ValueError as exc:
-        raise CameraURIError("camera URI %r: option %s: %s" % (text, name, exc)) from None
+        raise CameraURIError(f"camera URI {text!r}: option {name}: {exc}") from None
 
 
 def _guess(text):
     text = str(text)
     if text.startswith("/dev/video"):
-        return " (did you mean v4l2://%s?)" % text
+        return f" (did you mean v4l2://{text}?)"
     if text.isdigit():
-        return " (did you mean csi://%s or v4l2:///dev/video%s?)" % (text, text)
+        return f" (did you mean csi://{text} or v4l2:///dev/video{text}?)"
     if text:
-        return " (did you mean file://%s?)" % text
+        return f" (did you mean file://{text}?)"
     return ""
 
 
 def _bad_location(text, scheme, why):
-    return CameraURIError("camera URI %r: %s; write it as %s" % (text, why, SCHEMES[scheme].form))
+    return CameraURIError(f"camera URI {text!r}: {why}; write it as {SCHEMES[scheme].form}")
 
 
 def _csi(text, parts, _):
     where = parts.netloc or parts.path.strip("/")
     if not where.isdigit():
-        raise _bad_location(text, "csi", "the sensor id %r is not a number" % where)
+        raise _bad_location(text, "csi", f"the sensor id {where!r} is not a number")
     return int(where)
 
 
@@ -166,7 +165,7 @@ def _v4l2(text, parts, _):
     if where.isdigit():
         return "/dev/video" + where
     if not where.startswith("/dev/"):
-        raise _bad_location(text, "v4l2", "%r is not a device path" % where)
+        raise _bad_location(text, "v4l2", f"{where!r} is not a device path")
     return where
 
 
@@ -187,8 +186,8 @@ def _test(text, parts, _):
     pattern = (parts.netloc + parts.path).strip("/").lower() or "smpte"
     if pattern not in TEST_PATTERNS:
         raise CameraURIError(
-            "camera URI %r: unknown test pattern %r; use one of %s"
-            % (text, pattern, ", ".join(TEST_PATTERNS))
+            f"camera URI {text!r}: unknown test pattern {pattern!r}; "
+            f"use one of {', '.join(TEST_PATTERNS)}"
         )
     return pattern
 
