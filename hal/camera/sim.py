@@ -9,7 +9,8 @@ A source is a callable, or an object with a read() method (and, optionally, open
 called as the camera opens and closes it). Each call returns the next frame as (BGR uint8 image,
 stamp in ns or None for "now"), returns None if no frame is ready yet, raises EndOfStream to
 end, or raises anything else to drop out (the camera then reopens it with backoff, as it would
-a real one). It may block until its next frame is due; that is how it sets the frame rate.
+a real one). It may block until its next frame is due, so setting the frame rate; or the
+camera asks at the `fps` given to open().
 
 ``sim://counter`` is built in: frames whose every pixel holds the frame's number modulo 256,
 at `fps` (default 30), `width` x `height` (default 160x120); each open starts a fresh count.
@@ -61,15 +62,17 @@ def lookup(name, width=None, height=None, fps=None):
             f"no sim camera is registered as {name!r}; registered: {', '.join(registered())} "
             "(a simulated world registers its camera with hal.camera.sim.register(name, source))"
         )
-    return SimSource(name, source, width, height)
+    return SimSource(name, source, width, height, None if name == "counter" else fps)
 
 
 class SimSource(Source):
-    """Adapts a registered source (callable or object with read()) to the Source interface."""
+    """Adapts a registered source (callable or object with read()) to the Source interface;
+    with `fps` it is asked for frames at that rate, else as fast as it returns them."""
 
-    def __init__(self, name, source, width=None, height=None):
+    def __init__(self, name, source, width=None, height=None, fps=None):
         self.name, self.source, self.width, self.height = name, source, width, height
         self._read = getattr(source, "read", source)
+        self._pacer = Pacer(fps) if fps else None
 
     def describe(self):
         return f"simulated camera {self.name!r} ({self.source!r})"
@@ -78,6 +81,8 @@ class SimSource(Source):
         _call(self.source, "open")
 
     def grab(self, timeout):
+        if self._pacer is not None and not self._pacer.wait(timeout):
+            return None
         got = self._read()
         if got is None:
             return None

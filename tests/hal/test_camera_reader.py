@@ -53,9 +53,11 @@ def test_standin_slow_reader_gets_the_newest_frame_not_a_backlog():
 
 
 def test_standin_timeout_names_the_camera():
-    with Camera(ScriptedSourceStandin(), name="csi://0") as camera:
-        with pytest.raises(CameraTimeout, match=r"no new frame from camera csi://0 within 0.01 s"):
-            camera.read(timeout=0.01)
+    camera = Camera(ScriptedSourceStandin(), name="csi://0")
+    with camera, pytest.raises(
+        CameraTimeout, match=r"no new frame from camera csi://0 within 0\.01 s"
+    ):
+        camera.read(timeout=0.01)
 
 
 def test_standin_live_source_that_drops_out_is_reopened_with_backoff(caplog):
@@ -98,7 +100,7 @@ def test_standin_finite_source_ends_after_its_last_frame():
     with Camera(source, name="file://a.avi") as camera:
         wait_until(lambda: camera.newest is not None and camera.newest.seq == 1)
         assert int(camera.read(timeout=2).image[0, 0, 0]) == 2  # the last frame is not lost
-        with pytest.raises(EndOfStream, match="camera file://a.avi has no more frames"):
+        with pytest.raises(EndOfStream, match=r"camera file://a\.avi has no more frames"):
             camera.read(timeout=2)
 
 
@@ -117,9 +119,9 @@ def test_standin_iterating_yields_each_frame_then_stops():
 def test_standin_finite_source_failure_is_raised_to_the_reader():
     source = ScriptedSourceStandin(live=False)
     source.put("drop")
-    with Camera(source, name="file://broken.mp4") as camera:
-        with pytest.raises(CameraError, match="camera file://broken.mp4 failed: USB unplugged"):
-            camera.read(timeout=2)
+    camera = Camera(source, name="file://broken.mp4")
+    with camera, pytest.raises(CameraError, match=r"camera file://broken\.mp4 failed: USB unplug"):
+        camera.read(timeout=2)
 
 
 def test_standin_first_open_failure_is_raised_and_starts_no_thread():
