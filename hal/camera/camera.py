@@ -101,15 +101,9 @@ class Camera:
             while not self._stopping.is_set():
                 try:
                     got = self._source.grab(POLL)
-                except EndOfStream as end:
+                except Exception as exc:  # live: a drop-out; finite: the end or a failure
                     if not self._source.live:
-                        self._slot.finish(EndOfStream(f"camera {self.name} has no more frames"))
-                        return
-                    self._reopen(end)
-                    continue
-                except Exception as exc:
-                    if not self._source.live:
-                        self._slot.finish(CameraError(f"camera {self.name} failed: {exc}"))
+                        self._slot.finish(self._final(exc))
                         return
                     self._reopen(exc)
                     continue
@@ -120,6 +114,12 @@ class Camera:
                     self._backoff.reset()
         finally:
             self._source.close()
+
+    def _final(self, exc):
+        """The error read() raises once a finite source stopped with `exc`."""
+        if isinstance(exc, EndOfStream):
+            return EndOfStream(f"camera {self.name} has no more frames")
+        return CameraError(f"camera {self.name} failed: {exc}")
 
     def _reopen(self, reason):
         """Report a drop-out, then reopen the source with backoff until it opens or we close."""
