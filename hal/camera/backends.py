@@ -45,7 +45,8 @@ def _size(spec):
 
 
 def _csi(spec):
-    return GstSource(
+    return _gstreamer(
+        spec,
         pipelines.csi(
             spec.location,
             flip=spec.get("flip", 0),
@@ -53,14 +54,14 @@ def _csi(spec):
             capture_width=spec.get("capture_width", 1280),
             capture_height=spec.get("capture_height", 720),
             **_size(spec),
-        )
+        ),
     )
 
 
 def _v4l2(spec):
     format = spec.get("format", "raw")
     if _use_gstreamer(spec):
-        return GstSource(pipelines.v4l2(spec.location, format=format, **_size(spec)))
+        return _gstreamer(spec, pipelines.v4l2(spec.location, format=format, **_size(spec)))
     fourcc = "MJPG" if format == "mjpg" else None
     return OpenCVSource(spec.location, live=True, fourcc=fourcc, **_size(spec))
 
@@ -72,20 +73,26 @@ def _file(spec):
     if os.path.isdir(path) or path.lower().endswith(EXTENSIONS):
         return ImageFiles(path, loop=loop, **_size(spec))
     if _use_gstreamer(spec):
-        return GstSource(pipelines.video_file(path, **_size(spec)), live=False, loop=loop)
+        return _gstreamer(spec, pipelines.video_file(path, **_size(spec)), live=False, loop=loop)
     return OpenCVSource(path, live=False, loop=loop, **_size(spec))
 
 
 def _rtsp(spec):
-    return GstSource(pipelines.rtsp(spec.location, latency=spec.get("latency", 200), **_size(spec)))
+    latency = spec.get("latency", 200)
+    return _gstreamer(spec, pipelines.rtsp(spec.location, latency=latency, **_size(spec)))
 
 
 def _test(spec):
-    return GstSource(pipelines.test_pattern(spec.location, **_size(spec)))
+    return _gstreamer(spec, pipelines.test_pattern(spec.location, **_size(spec)))
 
 
 def _sim(spec):
     return sim.lookup(spec.location, **_size(spec))
+
+
+def _gstreamer(spec, description, live=True, loop=False):
+    gst.require(f"camera {spec.text}")  # names the URI, not the pipeline, if gi is missing
+    return GstSource(description, live=live, loop=loop)
 
 
 def _use_gstreamer(spec):
