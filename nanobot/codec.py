@@ -114,8 +114,9 @@ def decode_envelope(frames):
     if len(frames) < 2:
         raise DecodeError("frame-count", "%d frame(s); a message has at least 2" % len(frames))
     raw_topic = bytes(_bytes_of(frames[0]))
-    if not raw_topic.endswith(TOPIC_END):
-        raise DecodeError("topic", "topic frame is not NUL-terminated")
+    if not raw_topic.endswith(TOPIC_END) or TOPIC_END in raw_topic[:-1]:
+        # An embedded NUL would let "a\0b\0" through a subscription to "a\0".
+        raise DecodeError("topic", "topic frame is not one NUL-terminated name")
     try:
         topic = raw_topic[:-1].decode("utf-8")
     except UnicodeDecodeError:
@@ -155,6 +156,8 @@ def decode_envelope(frames):
     arrays = {}
     for desc, frame in zip(descriptors, frames[2:]):
         name, arr = _decode_array(desc, frame, topic, source)
+        if name in arrays:
+            raise DecodeError("array", "array %r is declared twice" % name, topic, source)
         arrays[name] = arr
     return Envelope(
         topic,
