@@ -27,10 +27,10 @@ def _literal(value):
     if value is None:
         return "`nil`"
     if isinstance(value, bool):
-        return "`%s`" % str(value).lower()
+        return f"`{str(value).lower()}`"
     if isinstance(value, str):
-        return '`"%s"`' % value
-    return "`%r`" % (value,)
+        return f'`"{value}"`'
+    return f"`{value!r}`"
 
 
 def types_table():
@@ -41,12 +41,12 @@ def types_table():
         for i, f in enumerate(dataclasses.fields(cls)):
             default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
             if f.type is np.ndarray:
-                wire = "array `%s`" % default.dtype.str.replace("|", "\\|")
-                shown = "empty, shape %s" % list(default.shape)
+                wire = "array `{}`".format(default.dtype.str.replace("|", "\\|"))
+                shown = f"empty, shape {list(default.shape)}"
             else:
                 wire, shown = WIRE_TYPES[f.type], _literal(default)
-            first = "| `%s` | %d |" % (cls.type_name, cls.type_version) if i == 0 else "| | |"
-            rows.append("%s `%s` | %s | %s |" % (first, f.name, wire, shown))
+            first = f"| `{cls.type_name}` | {cls.type_version} |" if i == 0 else "| | |"
+            rows.append(f"{first} `{f.name}` | {wire} | {shown} |")
     return "\n".join(rows) + "\n"
 
 
@@ -77,10 +77,10 @@ def test_every_decode_error_kind_is_documented_and_no_other():
 
 def test_limits_and_versions_in_the_doc_are_the_codes():
     doc = _read_doc()
-    assert "`MAX_HEADER_BYTES` | {:,} bytes".format(codec.MAX_HEADER_BYTES) in doc
-    assert "`MAX_ARRAYS` | %d descriptors" % codec.MAX_ARRAYS in doc
-    assert "`MAX_NDIM` | %d dimensions" % codec.MAX_NDIM in doc
-    assert "# The nanobot wire protocol (version %d)" % codec.PROTOCOL_VERSION in doc
+    assert f"`MAX_HEADER_BYTES` | {codec.MAX_HEADER_BYTES:,} bytes" in doc
+    assert f"`MAX_ARRAYS` | {codec.MAX_ARRAYS} descriptors" in doc
+    assert f"`MAX_NDIM` | {codec.MAX_NDIM} dimensions" in doc
+    assert f"# The nanobot wire protocol (version {codec.PROTOCOL_VERSION})" in doc
 
 
 def test_documented_dtypes_are_the_allowed_dtypes():
