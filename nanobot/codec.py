@@ -83,7 +83,7 @@ def encode(msg, topic, seq=0, stamp=0, source=""):
                 "%s.%s has dtype %s; messages carry numeric arrays only (bool, int, uint, float)"
                 % (cls.__name__, name, value.dtype)
             )
-        value = np.ascontiguousarray(value)
+        value = np.require(value, requirements="C")  # ascontiguousarray would make 0-d 1-d
         descriptors.append({"field": name, "dtype": value.dtype.str, "shape": list(value.shape)})
         arrays.append(value)
     header = {
