@@ -49,7 +49,7 @@ class DecodeError(ValueError):
         super().__init__(detail)
         self.kind = kind
         self.topic = topic
-        self.source = source
+        self.source = source or None  # "" (anonymous) and unknown are one sender to a log
 
 
 def topic_frame(topic):
@@ -145,7 +145,14 @@ def decode_envelope(frames):
             raise DecodeError("header", "header field %r missing or not %s" % (key, kind.__name__),
                               topic, source)  # fmt: skip
     descriptors = header["arrays"]
-    if len(descriptors) > MAX_ARRAYS or len(frames) != 2 + len(descriptors):
+    if len(descriptors) > MAX_ARRAYS:
+        raise DecodeError(
+            "frame-count",
+            "header declares %d arrays, over the limit of %d" % (len(descriptors), MAX_ARRAYS),
+            topic,
+            source,
+        )
+    if len(frames) != 2 + len(descriptors):
         raise DecodeError(
             "frame-count",
             "header declares %d array(s) but %d array frame(s) arrived"
