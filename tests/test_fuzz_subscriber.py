@@ -243,12 +243,10 @@ class Problems(logging.Handler):
     def __init__(self):
         super().__init__(logging.WARNING)
         self.keys = []
-        self._lock_keys = threading.Lock()
 
-    def emit(self, record):
+    def emit(self, record):  # called under the handler's lock, from the node's thread
         if record.msg.startswith("dropped a "):
-            with self._lock_keys:
-                self.keys.append((record.args[0], record.args[1], record.args[3]))
+            self.keys.append((record.args[0], record.args[1], record.args[3]))
 
 
 @pytest.fixture(scope="module")
