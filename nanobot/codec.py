@@ -49,7 +49,7 @@ class DecodeError(ValueError):
         super().__init__(detail)
         self.kind = kind
         self.topic = topic
-        self.source = source
+        self.source = source or None  # "" (anonymous) and unknown are one sender to a log
 
 
 def topic_frame(topic):
@@ -83,7 +83,7 @@ def encode(msg, topic, seq=0, stamp=0, source=""):
                 "%s.%s has dtype %s; messages carry numeric arrays only (bool, int, uint, float)"
                 % (cls.__name__, name, value.dtype)
             )
-        value = np.ascontiguousarray(value)
+        value = np.require(value, requirements="C")  # ascontiguousarray would make 0-d 1-d
         descriptors.append({"field": name, "dtype": value.dtype.str, "shape": list(value.shape)})
         arrays.append(value)
     header = {
@@ -114,8 +114,9 @@ def decode_envelope(frames):
     if len(frames) < 2:
         raise DecodeError("frame-count", "%d frame(s); a message has at least 2" % len(frames))
     raw_topic = bytes(_bytes_of(frames[0]))
-    if not raw_topic.endswith(TOPIC_END):
-        raise DecodeError("topic", "topic frame is not NUL-terminated")
+    if not raw_topic.endswith(TOPIC_END) or TOPIC_END in raw_topic[:-1]:
+        # An embedded NUL would let "a\0b\0" through a subscription to "a\0".
+        raise DecodeError("topic", "topic frame is not one NUL-terminated name")
     try:
         topic = raw_topic[:-1].decode("utf-8")
     except UnicodeDecodeError:
@@ -147,7 +148,14 @@ def decode_envelope(frames):
                 "header", "header field %r missing or not %s" % (key, kind.__name__), topic, source
             )
     descriptors = header["arrays"]
-    if len(descriptors) > MAX_ARRAYS or len(frames) != 2 + len(descriptors):
+    if len(descriptors) > MAX_ARRAYS:
+        raise DecodeError(
+            "frame-count",
+            "header declares %d arrays, over the limit of %d" % (len(descriptors), MAX_ARRAYS),
+            topic,
+            source,
+        )
+    if len(frames) != 2 + len(descriptors):
         raise DecodeError(
             "frame-count",
             "header declares %d array(s) but %d array frame(s) arrived"
@@ -158,6 +166,8 @@ def decode_envelope(frames):
     arrays = {}
     for desc, frame in zip(descriptors, frames[2:]):
         name, arr = _decode_array(desc, frame, topic, source)
+        if name in arrays:
+            raise DecodeError("array", "array %r is declared twice" % name, topic, source)
         arrays[name] = arr
     return Envelope(
         topic,
