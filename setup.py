@@ -3,6 +3,7 @@
 All metadata lives in pyproject.toml. setuptools >= 61 reads it directly; Python 3.6 stops at
 setuptools 59, which does not, so there this file hands the same [project] table to setup().
 """
+
 import setuptools
 
 
