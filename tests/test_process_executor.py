@@ -1,0 +1,152 @@
+"""The process executor with real worker processes over real ipc sockets."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+import example_nodes as ex
+import pytest
+from conftest import wait_for
+
+from nanobot import endpoints
+from nanobot.executors.process import ProcessExecutor
+from nanobot.graph import Graph
+
+
+def recorded(path):
+    with open(path) as f:
+        return [tuple(map(int, line.split())) for line in f]
+
+
+def test_graph_runs_in_processes_and_ends_when_a_node_asks(tmp_path):
+    out = str(tmp_path / "seen.txt")
+    g = Graph("pe1")
+    g.add(ex.Counter, "counter")
+    g.add(ex.Recorder, "recorder", params={"path": out, "expect": 20})
+    status = ProcessExecutor(g.check()).run(seconds=60)
+    assert status == 0
+    rows = recorded(out)
+    ns = [n for n, _ in rows]
+    assert len(ns) == 20 and ns == list(range(ns[0], ns[0] + 20)), "lost or reordered: %s" % ns
+    assert {pid for _, pid in rows} != {os.getpid()}, "the counter ran in another process"
+    assert not os.listdir(endpoints.ipc_root()), "ipc files were left behind"
+
+
+def test_groups_share_a_process(tmp_path):
+    out = str(tmp_path / "seen.txt")
+    g = Graph("pe2")
+    g.add(ex.Counter, "counter", group="all")
+    g.add(ex.Recorder, "recorder", params={"path": out, "expect": 5}, group="all")
+    executor = ProcessExecutor(g.check())
+    assert [w.group for w in executor.workers] == ["all"]
+    assert executor.run(seconds=60) == 0
+    assert len(recorded(out)) == 5
+
+
+def test_crashed_node_is_restarted_on_failure(tmp_path):
+    out = str(tmp_path / "seen.txt")
+    g = Graph("pe3")
+    g.add(ex.CrashOnce, "flaky", params={"marker": str(tmp_path / "m")}, restart="on-failure")
+    g.add(ex.Recorder, "recorder", params={"path": out, "expect": 10})
+    executor = ProcessExecutor(g.check())
+    status = executor.run(seconds=60)
+    flaky = executor.workers[0]
+    assert flaky.restarts == 1
+    assert status == 1, "a crash makes the run unclean even when the restart recovered"
+    assert len(recorded(out)) == 10
+
+
+def test_never_restart_leaves_the_node_down_and_the_rest_running(tmp_path):
+    g = Graph("pe4")
+    g.add(ex.CrashOnce, "flaky", params={"marker": str(tmp_path / "m")})
+    g.add(ex.Releaser, "hw", params={"path": str(tmp_path / "released")})
+    executor = ProcessExecutor(g.check())
+    status = executor.run(seconds=3)
+    assert status == 1
+    assert executor.workers[0].returncode == 7 and executor.workers[0].restarts == 0
+    assert open(str(tmp_path / "released")).read() == "released"
+
+
+def _run_cli(args, **env):
+    """`nanobot ARGS` in a new process that imports what this one does."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p), **env)
+    return subprocess.Popen([sys.executable, "-m", "nanobot", *args], env=env)
+
+
+def graph_file(tmp_path, text):
+    p = tmp_path / "g.yaml"
+    p.write_text(text)
+    return str(p)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_signal_stops_every_node_and_runs_teardown(tmp_path, sig):
+    a, b = str(tmp_path / "a"), str(tmp_path / "b")
+    path = graph_file(
+        tmp_path,
+        "graph: pe5\nnodes:\n"
+        "  a: {class: 'example_nodes:Releaser', params: {path: '%s'}}\n"
+        "  b: {class: 'example_nodes:Releaser', params: {path: '%s'}}\n" % (a, b),
+    )
+    proc = _run_cli(["run", path])
+    wait_for(lambda: os.path.exists(a + ".up") and os.path.exists(b + ".up"), timeout=30)
+    proc.send_signal(sig)
+    assert proc.wait(30) == 0
+    assert open(a).read() == "released" and open(b).read() == "released"
+    assert not os.path.exists(endpoints.graph_dir("pe5"))
+
+
+def test_a_node_that_will_not_stop_is_killed(tmp_path):
+    g = Graph("pe6")
+    g.add(ex.Releaser, "stuck", params={"path": str(tmp_path / "x"), "hang": True})
+    executor = ProcessExecutor(g.check(), stop_timeout=1.0)
+    stopper = threading.Thread(
+        target=lambda: (
+            wait_for(lambda: os.path.exists(str(tmp_path / "x.up")), timeout=30),
+            executor.stop("test"),
+        )
+    )
+    stopper.start()
+    status = executor.run(seconds=60)
+    stopper.join()
+    assert status == 1
+    assert executor.workers[0].proc.returncode == -signal.SIGKILL
+
+
+def test_stale_ipc_files_from_a_killed_run_do_not_break_the_next(tmp_path):
+    out = str(tmp_path / "seen.txt")
+    endpoints.prepare("pe7")
+    for node, topic in (("counter", "count"), ("recorder", "nanobot/heartbeat")):
+        open(endpoints.ipc_path("pe7", node, topic), "w").close()  # left by kill -9
+    g = Graph("pe7")
+    g.add(ex.Counter, "counter")
+    g.add(ex.Recorder, "recorder", params={"path": out, "expect": 5})
+    assert ProcessExecutor(g.check()).run(seconds=60) == 0
+    assert len(recorded(out)) == 5
+
+
+def test_two_hosts_over_tcp_on_loopback(tmp_path):
+    out = str(tmp_path / "seen.txt")
+    path = graph_file(
+        tmp_path,
+        "graph: pe8\n"
+        "hosts:\n"
+        "  board: {address: 127.0.0.1, port_base: 17600}\n"
+        "  laptop: {address: 127.0.0.1, port_base: 17700}\n"
+        "nodes:\n"
+        "  counter: {class: 'example_nodes:Counter', host: board}\n"
+        "  recorder: {class: 'example_nodes:Recorder', host: laptop,"
+        " params: {path: '%s', expect: 10}}\n" % out,
+    )
+    # Each launcher has its own ipc root, as two machines would: only tcp connects them.
+    board = _run_cli(["run", path, "--host", "board"], NANOBOT_IPC_DIR=str(tmp_path / "b"))
+    laptop = _run_cli(["run", path, "--host", "laptop"], NANOBOT_IPC_DIR=str(tmp_path / "l"))
+    try:
+        assert laptop.wait(60) == 0, "the recorder ends the laptop side after 10 messages"
+    finally:
+        board.send_signal(signal.SIGTERM)
+        assert board.wait(30) == 0
+    ns = [n for n, _ in recorded(out)]
+    assert ns == list(range(ns[0], ns[0] + 10))
