@@ -15,6 +15,11 @@ from nanobot.executors.process import ProcessExecutor
 from nanobot.graph import Graph
 
 
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
 def recorded(path):
     with open(path) as f:
         return [tuple(map(int, line.split())) for line in f]
@@ -66,7 +71,7 @@ def test_never_restart_leaves_the_node_down_and_the_rest_running(tmp_path):
     status = executor.run(seconds=3)
     assert status == 1
     assert executor.workers[0].returncode == 7 and executor.workers[0].restarts == 0
-    assert open(str(tmp_path / "released")).read() == "released"
+    assert read(str(tmp_path / "released")) == "released"
 
 
 def _run_cli(args, **env):
@@ -94,7 +99,7 @@ def test_signal_stops_every_node_and_runs_teardown(tmp_path, sig):
     wait_for(lambda: os.path.exists(a + ".up") and os.path.exists(b + ".up"), timeout=30)
     proc.send_signal(sig)
     assert proc.wait(30) == 0
-    assert open(a).read() == "released" and open(b).read() == "released"
+    assert read(a) == "released" and read(b) == "released"
     assert not os.path.exists(endpoints.graph_dir("pe5"))
 
 
