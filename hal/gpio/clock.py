@@ -105,18 +105,21 @@ class VirtualClock(object):
         self.set(self._now + dt)
 
     def set(self, t):
-        """Move time forward to ``t``, running due timers in order at their times."""
-        with self._lock:
-            if t < self._now:
-                raise ValueError("a VirtualClock cannot go back (now %g, asked %g)" % (self._now, t))
-            while True:
+        """Move time forward to ``t``, running due timers in order at their times.
+
+        Timers run on the calling thread, outside the clock's lock, so they may schedule more.
+        """
+        if t < self._now:
+            raise ValueError("a VirtualClock cannot go back (now %g, asked %g)" % (self._now, t))
+        while True:
+            with self._lock:
                 due = self._schedule.next_due()
                 if due is None or due > t:
-                    break
+                    self._now = t
+                    return
                 timer = self._schedule.pop()
                 self._now = max(self._now, timer.due)
-                timer.fn()
-            self._now = t
+            timer.fn()
 
 
 def as_clock(clock=None):

@@ -37,7 +37,7 @@ class Factory(object):
         if self.numbering not in ("BOARD", "BCM"):
             raise PinUsageError("numbering must be 'BOARD' or 'BCM', not %r" % (numbering,))
         self._pins = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self.closed = False
 
     def __repr__(self):
@@ -131,6 +131,7 @@ class Pin(object):
         self._last_edge_t = None
         self._recheck = None
         self._seen = {"rising": 0, "falling": 0}
+        self.release_state = 0  # level an output is left at on close (a device's "off")
         self.closed = False
 
     def __repr__(self):
@@ -192,7 +193,7 @@ class Pin(object):
         elif self._function == "pwm":
             self._hw_pwm_stop()
         elif self._function == "output":
-            self._hw_write(0)
+            self._hw_write(self.release_state)
 
     # -- level ------------------------------------------------------------------------------
 
@@ -383,7 +384,8 @@ class Pin(object):
     # -- release ----------------------------------------------------------------------------
 
     def close(self):
-        """Release the pin: outputs driven low, PWM stopped, edge detection removed."""
+        """Release the pin: outputs driven to ``release_state`` (low unless a device said
+        otherwise), PWM duty set to 0 and stopped, edge detection removed."""
         if self.closed:
             return
         try:

@@ -40,6 +40,7 @@ class SimLine(object):
         self._output = None  # level the program drives, when an output
         self._external = None  # level the world drives, when driven
         self._pull = self.header.fixed_pull
+        self._resistor = None
         self.level = self._resting_level()
 
     def __repr__(self):
@@ -69,6 +70,22 @@ class SimLine(object):
         with self._lock:
             self._external = None
             self._update(t)
+
+    @property
+    def resistor(self):
+        """An external pull resistor wired to this line: "up", "down" or None (floating).
+
+        On a Jetson, inputs need one (user space cannot set pulls); a floating line reads 0.
+        """
+        return self._resistor
+
+    @resistor.setter
+    def resistor(self, pull):
+        if pull not in ("up", "down", None):
+            raise PinUsageError("resistor must be 'up', 'down' or None, not %r" % (pull,))
+        with self._lock:
+            self._resistor = pull
+            self._update()
 
     def subscribe(self, callback):
         """Call ``callback(change)`` on every recorded change; returns an unsubscribe function."""
@@ -119,7 +136,7 @@ class SimLine(object):
     # -- program side (SimPin) --------------------------------------------------------------
 
     def _resting_level(self):
-        return 1 if self._pull == "up" else 0
+        return 1 if (self._pull or self._resistor) == "up" else 0
 
     def _record(self, kind, value, t=None):
         change = Change(self.factory.clock() if t is None else t, self.number, kind, value)
