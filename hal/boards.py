@@ -308,8 +308,7 @@ _PI_EXTRA = {
 
 _JETSON_PWM_NOTE = (
     "the pinmux must route the PWM controller to the pin first: run `sudo "
-    "/opt/nvidia/jetson-io/jetson-io.py` and enable pwm0/pwm2 (Nano) or pwm1/pwm5/pwm7 "
-    "(Orin Nano), then reboot"
+    "/opt/nvidia/jetson-io/jetson-io.py`, configure the 40-pin header, enable %s, and reboot"
 )
 
 BOARDS = collections.OrderedDict(
@@ -321,7 +320,7 @@ BOARDS = collections.OrderedDict(
             _header(_NANO_GPIO, _jetson_extra(1, 0, "/dev/ttyTHS1"), gpio_everywhere=False),
             pull_configurable=False,
             compatible=("nvidia,p3450-0000", "nvidia,p3450-0002", "nvidia,jetson-nano"),
-            pwm_note=_JETSON_PWM_NOTE
+            pwm_note=_JETSON_PWM_NOTE % "pwm0 (pin 32) and/or pwm2 (pin 33)"
             + "; or, until the next boot, `sudo busybox devmem 0x700031fc 32 0x45` (pin 32) "
             "and `sudo busybox devmem 0x6000d504 32 0x2` (pin 33)",
         ),
@@ -335,7 +334,7 @@ BOARDS = collections.OrderedDict(
                 for carrier in ("3509", "3768")
                 for sku in (3, 4, 5)
             ),
-            pwm_note=_JETSON_PWM_NOTE,
+            pwm_note=_JETSON_PWM_NOTE % "pwm1 (pin 15), pwm7 (pin 32) and/or pwm5 (pin 33)",
         ),
         Board(
             "rpi4",
