@@ -348,7 +348,9 @@ class Pin(object):
             since = None if self._last_edge_t is None else t - self._last_edge_t
             if since is not None and since < self._bounce:
                 if self._recheck is None:
-                    self._recheck = self.factory.clock.call_later(self._bounce - since, self._settle)
+                    clock = self.factory.clock
+                    delay = self._last_edge_t + self._bounce - clock()
+                    self._recheck = clock.call_later(delay, self._settle)
                 return
             kind = self._accept(level, t)
         self._notify(kind, level, t)
