@@ -69,8 +69,7 @@ class Factory(object):
         """Claim ``channel`` as a hardware PWM output (a "PWM output": frequency, duty_cycle)."""
         pin = self.pin(channel)
         try:
-            pin.frequency = frequency
-            pin.duty_cycle = duty_cycle
+            pin._set_pwm(frequency, duty_cycle)
         except BaseException:
             pin.close()
             raise
@@ -244,11 +243,7 @@ class Pin(object):
 
     @frequency.setter
     def frequency(self, hz):
-        hz = float(hz)
-        if not hz > 0:
-            raise PinUsageError("%s: PWM frequency must be above 0 Hz, not %g" % (self._where(), hz))
-        self._frequency = hz
-        self._pwm_changed()
+        self._set_pwm(frequency=hz)
 
     @property
     def duty_cycle(self):
@@ -257,18 +252,31 @@ class Pin(object):
 
     @duty_cycle.setter
     def duty_cycle(self, value):
-        value = float(value)
-        if not 0.0 <= value <= 1.0:
-            raise PinUsageError("%s: duty_cycle must be within 0..1, not %g" % (self._where(), value))
-        self._duty_cycle = value
-        self._pwm_changed()
+        self._set_pwm(duty_cycle=value)
 
-    def _pwm_changed(self):
+    def _set_pwm(self, frequency=None, duty_cycle=None):
+        """Check and apply new PWM settings at once; starts PWM if the pin was not PWM yet."""
         self._check_open()
+        if frequency is not None:
+            frequency = float(frequency)
+            if not frequency > 0:
+                raise PinUsageError(
+                    "%s: PWM frequency must be above 0 Hz, not %g" % (self._where(), frequency)
+                )
+        if duty_cycle is not None:
+            duty_cycle = float(duty_cycle)
+            if not 0.0 <= duty_cycle <= 1.0:
+                raise PinUsageError(
+                    "%s: duty_cycle must be within 0..1, not %g" % (self._where(), duty_cycle)
+                )
+        if self._function != "pwm":
+            self.board.check_pwm(self.number)  # fails clearly on a pin without PWM
+        self._frequency = self._frequency if frequency is None else frequency
+        self._duty_cycle = self._duty_cycle if duty_cycle is None else duty_cycle
         if self._function == "pwm":
             self._hw_pwm_update(self._frequency, self._duty_cycle)
         else:
-            self.function = "pwm"  # checks the board: fails clearly on a pin without PWM
+            self.function = "pwm"
 
     # -- edges ------------------------------------------------------------------------------
 
