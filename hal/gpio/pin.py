@@ -354,7 +354,7 @@ class Pin(object):
             if not self._watching or level == self._level:
                 return  # a repeated "edge" that changed nothing: dropped
             since = None if self._last_edge_t is None else t - self._last_edge_t
-            if since is not None and since < self._bounce:
+            if self._bounce and since is not None and since < self._bounce:
                 if self._recheck is None:
                     clock = self.factory.clock
                     delay = self._last_edge_t + self._bounce - clock()

@@ -222,11 +222,12 @@ class SimPin(Pin):
         pass
 
     def _hw_release(self):
+        # As with the GPIO character device, a released line keeps its last level until
+        # something else drives it; it is recomputed on the next claim or world drive.
         with self.line._lock:
             self.line._output = None
             self.line._pull = self.header.fixed_pull
             self.line._pin = None
-            self.line._update()
 
 
 class SimFactory(Factory):
