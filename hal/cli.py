@@ -143,14 +143,16 @@ def _parser():
     p.set_defaults(run=_selftest)
 
     p = sub.add_parser("doctor", help="check the board setup (permissions, pinmux, cameras)")
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(run=_doctor)
+    p.set_defaults(run=_doctor)  # its own arguments go to hal.doctor.main
     return parser
 
 
 def main(argv=None):
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    if rest and getattr(args, "run", None) is not _doctor:
+        parser.error("unrecognized arguments: %s" % " ".join(rest))
+    args.rest = rest
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
