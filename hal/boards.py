@@ -320,7 +320,8 @@ BOARDS = collections.OrderedDict(
             _header(_NANO_GPIO, _jetson_extra(1, 0, "/dev/ttyTHS1"), gpio_everywhere=False),
             pull_configurable=False,
             compatible=("nvidia,p3450-0000", "nvidia,p3450-0002", "nvidia,jetson-nano"),
-            pwm_note=_JETSON_PWM_NOTE % "pwm0 (pin 32) and/or pwm2 (pin 33)"
+            pwm_note=_JETSON_PWM_NOTE
+            % "pwm0 (pin 32) and/or pwm2 (pin 33)"
             + "; or, until the next boot, `sudo busybox devmem 0x700031fc 32 0x45` (pin 32) "
             "and `sudo busybox devmem 0x6000d504 32 0x2` (pin 33)",
         ),

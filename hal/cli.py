@@ -1,8 +1,8 @@
 """``python -m hal``: pinout, selftest (bench-test wiring) and doctor (board checks).
 
-    python -m hal pinout --board orin-nano
-    python -m hal selftest --out 12 --in 16      # jumper 12 -> 16 first; on the board's backend
-    python -m hal doctor
+python -m hal pinout --board orin-nano
+python -m hal selftest --out 12 --in 16      # jumper 12 -> 16 first; on the board's backend
+python -m hal doctor
 """
 
 import argparse
@@ -71,7 +71,9 @@ def _selftest(args):
         if factory.backend == "sim":  # nothing is wired in the simulator: jumper in order
             print("(sim: each --in is wired to the --out at the same position)")
             for out, inp in zip(outs, ins):
-                out.line.subscribe(lambda c, line=inp.line: c.kind == "state" and line.drive(c.value))
+                out.line.subscribe(
+                    lambda c, line=inp.line: c.kind == "state" and line.drive(c.value)
+                )
         failures = _toggle(outs, ins, args.cycles, args.period)
         for number in args.pwm:
             pin = factory.pwm(number, frequency=50.0, duty_cycle=0.075)
@@ -93,13 +95,22 @@ def _toggle(outs, ins, cycles, period):
             time.sleep(period / 2.0)
             agreed += partner is not None and partner.state == level
         if partner is None:
-            print("pin %d: toggled %d times (no --in paired: watch it with an LED)" % (out.number, cycles))
+            print(
+                "pin %d: toggled %d times (no --in paired: watch it with an LED)"
+                % (out.number, cycles)
+            )
             continue
         follows = agreed == 2 * cycles
         failures += not follows
         print(
             "pin %d -> pin %d: %s (%d of %d reads agreed)"
-            % (out.number, partner.number, "ok" if follows else "NOT CONNECTED?", agreed, 2 * cycles)
+            % (
+                out.number,
+                partner.number,
+                "ok" if follows else "NOT CONNECTED?",
+                agreed,
+                2 * cycles,
+            )
         )
     return failures
 

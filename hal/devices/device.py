@@ -35,7 +35,11 @@ class Device(object):
 
     def __repr__(self):
         pins = ", ".join(str(getattr(o, "number", o)) for o in self._owned)
-        return "<%s on %s%s>" % (type(self).__name__, pins or "nothing", " closed" if self.closed else "")
+        return "<%s on %s%s>" % (
+            type(self).__name__,
+            pins or "nothing",
+            " closed" if self.closed else "",
+        )
 
     def __enter__(self):
         return self

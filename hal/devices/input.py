@@ -28,7 +28,9 @@ class DigitalInput(Device):
         self.when_deactivated = None
         self._changed = threading.Condition()
         if pull == "auto":
-            pull = ("up" if active_low else "down") if self.factory.board.pull_configurable else None
+            pull = (
+                ("up" if active_low else "down") if self.factory.board.pull_configurable else None
+            )
         with self._building():
             self.pin = self._pin(pin, "input", pull=pull, bounce=bounce_time or 0.0)
             self.pin.when_changed = self._pin_changed
@@ -127,7 +129,9 @@ class Button(DigitalInput):
                 return
             self.held = True
             repeat = self.hold_repeat
-            self._hold_timer = self.factory.clock.call_later(self.hold_time, self._hold) if repeat else None
+            self._hold_timer = (
+                self.factory.clock.call_later(self.hold_time, self._hold) if repeat else None
+            )
         if self.when_held is not None:
             self.when_held()
 

@@ -20,7 +20,9 @@ class Motor(Device):
     (both inputs high) so it stops fast. Closing the motor stops it first.
     """
 
-    def __init__(self, forward, backward, enable=None, enable_pwm=True, frequency=1000.0, factory=None):
+    def __init__(
+        self, forward, backward, enable=None, enable_pwm=True, frequency=1000.0, factory=None
+    ):
         super(Motor, self).__init__(factory)
         self._value = 0.0
         self._braking = False

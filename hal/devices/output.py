@@ -61,7 +61,9 @@ class LED(DigitalOutput):
     :meth:`blink` runs on the factory's clock in the background; on/off/toggle stop it.
     """
 
-    def __init__(self, pin, active_high=True, initial=False, pwm=False, frequency=1000.0, factory=None):
+    def __init__(
+        self, pin, active_high=True, initial=False, pwm=False, frequency=1000.0, factory=None
+    ):
         self._pwm_mode = pwm
         self._frequency = frequency
         self._blink_timer = None

@@ -22,9 +22,9 @@ class GPIOSetupError(RuntimeError):
 
 
 def no_permission(detail=""):
-    return (
-        "this user may not open the GPIO character devices (/dev/gpiochip*)%s; %s"
-        % (" (%s)" % detail if detail else "", GPIO_GROUP_FIX)
+    return "this user may not open the GPIO character devices (/dev/gpiochip*)%s; %s" % (
+        " (%s)" % detail if detail else "",
+        GPIO_GROUP_FIX,
     )
 
 
@@ -34,17 +34,20 @@ def missing_module(backend, error):
         "rpi": "`pip install rpi-lgpio` (Pi 5 and recent Raspberry Pi OS) or "
         "`pip install RPi.GPIO` (or `pip install nanobot[rpi]`)",
     }.get(backend, "the RPi.GPIO-style module")
-    return "the %s GPIO backend needs its Python module, which cannot be imported (%s); install %s" % (
-        backend,
-        error,
-        install,
+    return (
+        "the %s GPIO backend needs its Python module, which cannot be imported (%s); install %s"
+        % (
+            backend,
+            error,
+            install,
+        )
     )
 
 
 def pwm_not_muxed(where, board):
-    return (
-        "%s has no PWM controller enabled (Jetson.GPIO finds no pwmchip for it); %s"
-        % (where, board.pwm_note or "enable the board's PWM overlay")
+    return "%s has no PWM controller enabled (Jetson.GPIO finds no pwmchip for it); %s" % (
+        where,
+        board.pwm_note or "enable the board's PWM overlay",
     )
 
 

@@ -229,7 +229,9 @@ class Pin(object):
         value = None if value == "floating" else value
         self.board.check_pull(self.number, value)
         if self._function not in (None, "input"):
-            raise PinUsageError("%s is an %s; only inputs have a pull" % (self._where(), self._function))
+            raise PinUsageError(
+                "%s is an %s; only inputs have a pull" % (self._where(), self._function)
+            )
         self._pull = value
         if self._function == "input":
             self._hw_setup_input(value)

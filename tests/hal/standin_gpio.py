@@ -157,7 +157,9 @@ class StandinGPIO(object):
             raise TypeError("bouncetime must be an integer")
         if channel in self.detect:
             if self.flavour == "rpi":
-                raise RuntimeError("Conflicting edge detection already enabled for this GPIO channel")
+                raise RuntimeError(
+                    "Conflicting edge detection already enabled for this GPIO channel"
+                )
             warnings.warn("Warning: event is already added, ignore new added event", RuntimeWarning)
             return
         self.detect[channel] = (edge, callback)

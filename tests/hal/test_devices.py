@@ -162,7 +162,9 @@ def test_servo_pulse_widths_on_gpio_pwm_and_detach_on_close(factory):
 
 def test_angular_servo_on_any_pwm_output():
     output = FakePWMOutput()
-    servo = AngularServo(output, min_angle=-90, max_angle=90, min_pulse_width=0.5e-3, max_pulse_width=2.5e-3)
+    servo = AngularServo(
+        output, min_angle=-90, max_angle=90, min_pulse_width=0.5e-3, max_pulse_width=2.5e-3
+    )
     assert output.frequency == 50.0
     servo.angle = 45
     assert servo.pulse_width == pytest.approx(2.0e-3)

@@ -176,5 +176,7 @@ def test_standin_pwm_without_pwmchip_explains_pinmux():
 
 def test_standin_busy_line_is_named():
     gpio = StandinGPIO("rpi", setup_error=RuntimeError("GPIO busy"))
-    with RPiGPIOFactory(gpio, "rpi4") as factory, pytest.raises(GPIOSetupError, match="pin 12 .* held by another process"):
+    with RPiGPIOFactory(gpio, "rpi4") as factory, pytest.raises(
+        GPIOSetupError, match="pin 12 .* held by another process"
+    ):
         factory.pin(12).function = "output"

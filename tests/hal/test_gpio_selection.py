@@ -18,7 +18,11 @@ def device_tree(tmp_path, compatible=(), model=""):
 @pytest.mark.parametrize(
     "compatible, model, expected",
     [
-        (["nvidia,p3450-0000", "nvidia,jetson-nano", "nvidia,tegra210"], "NVIDIA Jetson Nano Developer Kit", "jetson-nano"),
+        (
+            ["nvidia,p3450-0000", "nvidia,jetson-nano", "nvidia,tegra210"],
+            "NVIDIA Jetson Nano Developer Kit",
+            "jetson-nano",
+        ),
         (["nvidia,p3768-0000+p3767-0005-super", "nvidia,tegra234"], "", "orin-nano"),
         (["raspberrypi,4-model-b", "brcm,bcm2711"], "Raspberry Pi 4 Model B Rev 1.4", "rpi4"),
         ([], "Raspberry Pi 4 Model B Rev 1.5", "rpi4"),
@@ -38,7 +42,10 @@ def test_auto_on_a_laptop_is_sim_and_logged(tmp_path, monkeypatch, caplog):
     with caplog.at_level(logging.INFO, logger="hal.gpio"):
         factory = get_factory(device_tree=str(tmp_path))
     assert factory.backend == "sim" and factory.board.key == "jetson-nano"
-    assert "GPIO backend: sim on the Jetson Nano dev kit (auto: no Jetson or Raspberry Pi detected)" in caplog.text
+    assert (
+        "GPIO backend: sim on the Jetson Nano dev kit (auto: no Jetson or Raspberry Pi detected)"
+        in caplog.text
+    )
 
 
 def test_auto_on_a_jetson_uses_the_real_module(tmp_path, monkeypatch, caplog):
@@ -61,7 +68,9 @@ def test_requested_jetson_without_jetson_gpio_is_an_error_not_sim(tmp_path, monk
         raise ImportError("No module named %r" % name)
 
     monkeypatch.setattr(selection.importlib, "import_module", no_module)
-    with pytest.raises(GPIOSetupError, match=r"jetson GPIO backend needs .*`pip install Jetson.GPIO`"):
+    with pytest.raises(
+        GPIOSetupError, match=r"jetson GPIO backend needs .*`pip install Jetson.GPIO`"
+    ):
         get_factory("jetson", board="jetson-nano", device_tree=str(tmp_path))
 
 
@@ -72,13 +81,17 @@ def test_requested_jetson_on_an_unknown_machine_says_what_to_pass(tmp_path):
 
 def test_unknown_backend_names_the_choices(monkeypatch):
     monkeypatch.setenv("NANOBOT_HAL", "jetsn")
-    with pytest.raises(PinUsageError, match="unknown GPIO backend 'jetsn' .*NANOBOT_HAL.*sim, jetson, rpi, auto"):
+    with pytest.raises(
+        PinUsageError, match="unknown GPIO backend 'jetsn' .*NANOBOT_HAL.*sim, jetson, rpi, auto"
+    ):
         get_factory()
 
 
 def test_import_guidance_for_permission_error(monkeypatch):
     def failing_import(name):
-        raise RuntimeError("The current user does not have permissions set to access the library functionalites.")
+        raise RuntimeError(
+            "The current user does not have permissions set to access the library functionalites."
+        )
 
     monkeypatch.setattr(selection.importlib, "import_module", failing_import)
     with pytest.raises(GPIOSetupError, match="gpio group"):

@@ -46,7 +46,11 @@ def test_assert_helpers_fail_with_what_differs():
     [
         (2, lambda p: None, "pin 2 on the Jetson Nano dev kit is 5V power"),
         (3, lambda p: None, "pin 3 on the Jetson Nano dev kit is I2C bus 1 SDA"),
-        (12, lambda p: setattr(p, "duty_cycle", 0.5), "pin 12 .* has no hardware PWM; PWM pins: 32, 33"),
+        (
+            12,
+            lambda p: setattr(p, "duty_cycle", 0.5),
+            "pin 12 .* has no hardware PWM; PWM pins: 32, 33",
+        ),
         (16, lambda p: setattr(p, "pull", "up"), "pin 16 .* external pull-up resistor"),
     ],
 )

@@ -52,7 +52,9 @@ def pin_data():
     return _load_pin_data(path)
 
 
-@pytest.mark.parametrize("model, key", [("JETSON_NANO", "jetson-nano"), ("JETSON_ORIN_NANO", "orin-nano")])
+@pytest.mark.parametrize(
+    "model, key", [("JETSON_NANO", "jetson-nano"), ("JETSON_ORIN_NANO", "orin-nano")]
+)
 def test_board_model_matches_jetson_gpio(pin_data, model, key):
     board = get_board(key)
     rows = pin_data.jetson_gpio_data[model][0]
@@ -74,4 +76,6 @@ def test_jetson_gpio_hardware_module_was_not_imported(pin_data):
 def test_detection_compatibles_match_jetson_gpio(pin_data):
     assert set(get_board("jetson-nano").compatible) == set(pin_data.compats_nano)
     orin = get_board("orin-nano").compatible
-    assert all(any(c.startswith(known) for known in orin) for c in pin_data.compats_jetson_orins_nano)
+    assert all(
+        any(c.startswith(known) for known in orin) for c in pin_data.compats_jetson_orins_nano
+    )
