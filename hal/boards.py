@@ -55,13 +55,13 @@ class HeaderPin(
             return ["ground" if self.power == "GND" else self.power + " power"]
         found = ["GPIO"] if self.gpio else []
         if self.pwm:
-            found.append("PWM (%s)" % self.pwm)
+            found.append(f"PWM ({self.pwm})")
         if self.i2c:
-            found.append("I2C bus %s %s" % self.i2c)
+            found.append("I2C bus {} {}".format(*self.i2c))
         if self.uart:
-            found.append("UART %s %s" % self.uart)
+            found.append("UART {} {}".format(*self.uart))
         if self.spi:
-            found.append("SPI%s %s" % self.spi)
+            found.append("SPI{} {}".format(*self.spi))
         return found
 
     def describe(self):
@@ -69,7 +69,7 @@ class HeaderPin(
         return ", ".join(self.functions) or "not connected"
 
 
-class Board(object):
+class Board:
     """A board's 40-pin header and the rules user space must follow on it."""
 
     def __init__(self, key, title, pins, pull_configurable, compatible, pwm_note=""):
@@ -87,7 +87,7 @@ class Board(object):
         self._by_bcm = {p.bcm: p.number for p in pins if p.bcm is not None}
 
     def __repr__(self):
-        return "<Board %s>" % self.key
+        return f"<Board {self.key}>"
 
     @property
     def is_jetson(self):
@@ -105,8 +105,7 @@ class Board(object):
             return self.pins[int(number)]
         except (KeyError, TypeError, ValueError):
             raise PinUsageError(
-                "there is no pin %r on the %s header; pins are numbered 1 to 40"
-                % (number, self.title)
+                f"there is no pin {number!r} on the {self.title} header; pins are numbered 1 to 40"
             ) from None
 
     def resolve(self, channel, numbering="BOARD"):
@@ -122,8 +121,8 @@ class Board(object):
             if key.startswith("GPIO") and key[4:].isdigit() and not self.is_jetson:
                 return self.resolve(int(key[4:]), "BCM")
             raise PinUsageError(
-                "the %s has no pin named %r; use a BOARD number (see `python -m hal pinout "
-                "--board %s`)" % (self.title, channel, self.key)
+                f"the {self.title} has no pin named {channel!r}; use a BOARD number "
+                f"(see `python -m hal pinout --board {self.key}`)"
             )
         numbering = numbering.upper()
         if numbering == "BCM":
@@ -131,11 +130,11 @@ class Board(object):
                 return self._by_bcm[int(channel)]
             except KeyError:
                 raise PinUsageError(
-                    "BCM %s is not on the %s header; BCM numbers on it: %s"
-                    % (channel, self.title, _listing(sorted(self._by_bcm)))
+                    f"BCM {channel} is not on the {self.title} header; "
+                    f"BCM numbers on it: {_listing(sorted(self._by_bcm))}"
                 ) from None
         if numbering != "BOARD":
-            raise PinUsageError("numbering must be 'BOARD' or 'BCM', not %r" % numbering)
+            raise PinUsageError(f"numbering must be 'BOARD' or 'BCM', not {numbering!r}")
         return self.header_pin(channel).number
 
     # -- rules -------------------------------------------------------------------------------
@@ -145,8 +144,8 @@ class Board(object):
         pin = self.header_pin(number)
         if not pin.gpio:
             raise PinUsageError(
-                "pin %d on the %s is %s; it cannot be %s. GPIO pins: %s"
-                % (pin.number, self.title, pin.describe(), use, _listing(self.gpio_pins()))
+                f"pin {pin.number} on the {self.title} is {pin.describe()}; it cannot be {use}. "
+                f"GPIO pins: {_listing(self.gpio_pins())}"
             )
         return pin
 
@@ -161,14 +160,9 @@ class Board(object):
         pin = self.header_pin(number)
         if not pin.pwm:
             raise PinUsageError(
-                "pin %d on the %s (%s) has no hardware PWM; PWM pins: %s%s"
-                % (
-                    pin.number,
-                    self.title,
-                    pin.describe(),
-                    _listing(self.pwm_pins()),
-                    " (or use a PCA9685 PWM board over I2C)" if self.is_jetson else "",
-                )
+                f"pin {pin.number} on the {self.title} ({pin.describe()}) has no hardware PWM; "
+                f"PWM pins: {_listing(self.pwm_pins())}"
+                + (" (or use a PCA9685 PWM board over I2C)" if self.is_jetson else "")
             )
         return pin
 
@@ -176,26 +170,20 @@ class Board(object):
         """Raise :class:`PinUsageError` unless ``pull`` ("up", "down", None) is possible."""
         pin = self.check_input(number)
         if pull not in (None, "up", "down", "floating"):
-            raise PinUsageError("pull must be 'up', 'down' or None, not %r" % (pull,))
+            raise PinUsageError(f"pull must be 'up', 'down' or None, not {pull!r}")
         if pull in (None, "floating") and not pin.fixed_pull:
             return pin
         if pin.fixed_pull and pull not in (None, pin.fixed_pull):
             raise PinUsageError(
-                "pin %d on the %s has a fixed pull-%s resistor on the board; it cannot be "
-                "pulled %s" % (pin.number, self.title, pin.fixed_pull, pull)
+                f"pin {pin.number} on the {self.title} has a fixed pull-{pin.fixed_pull} resistor "
+                f"on the board; it cannot be pulled {pull}"
             )
         if not self.pull_configurable and pull not in (None, "floating"):
+            rail = "3.3V" if pull == "up" else "GND"
             raise PinUsageError(
-                "pin %d on the %s cannot be pulled %s from user space (the %s ignores pull "
-                "settings); wire an external %s resistor (e.g. 10 kOhm to %s) and use pull=None"
-                % (
-                    pin.number,
-                    self.title,
-                    pull,
-                    "Jetson" if self.is_jetson else "board",
-                    "pull-" + pull,
-                    "3.3V" if pull == "up" else "GND",
-                )
+                f"pin {pin.number} on the {self.title} cannot be pulled {pull} from user space "
+                f"(the {'Jetson' if self.is_jetson else 'board'} ignores pull settings); wire an "
+                f"external pull-{pull} resistor (e.g. 10 kOhm to {rail}) and use pull=None"
             )
         return pin
 
@@ -219,7 +207,7 @@ def _header(gpio_rows, extra, gpio_everywhere, fixed_pull=()):
             pins.append(HeaderPin(n, power, power, None, False, None, None, None, None, None, None))
             continue
         row = gpio.get(n)
-        name = row[1] if row else info.get("name", "GPIO%d" % _BCM[n])
+        name = row[1] if row else info.get("name", f"GPIO{_BCM[n]}")
         pins.append(
             HeaderPin(
                 number=n,
@@ -241,10 +229,10 @@ def _header(gpio_rows, extra, gpio_everywhere, fixed_pull=()):
 def _jetson_extra(i2c_top, i2c_bottom, uart):
     """I2C/UART/SPI roles of the Jetson dev kit headers (same layout on Nano and Orin Nano)."""
     return {
-        3: {"name": "I2C%d_SDA" % i2c_top, "i2c": (i2c_top, "SDA")},
-        5: {"name": "I2C%d_SCL" % i2c_top, "i2c": (i2c_top, "SCL")},
-        27: {"name": "I2C%d_SDA" % i2c_bottom, "i2c": (i2c_bottom, "SDA")},
-        28: {"name": "I2C%d_SCL" % i2c_bottom, "i2c": (i2c_bottom, "SCL")},
+        3: {"name": f"I2C{i2c_top}_SDA", "i2c": (i2c_top, "SDA")},
+        5: {"name": f"I2C{i2c_top}_SCL", "i2c": (i2c_top, "SCL")},
+        27: {"name": f"I2C{i2c_bottom}_SDA", "i2c": (i2c_bottom, "SDA")},
+        28: {"name": f"I2C{i2c_bottom}_SCL", "i2c": (i2c_bottom, "SCL")},
         8: {"name": "UART_TX", "uart": (uart, "TX")},
         10: {"name": "UART_RX", "uart": (uart, "RX")},
         11: {"uart": (uart, "RTS")},
@@ -295,7 +283,7 @@ _ORIN_NANO_GPIO = [
 
 # Raspberry Pi 4: every signal pin is a GPIO; hardware PWM0 on BCM 12/18, PWM1 on BCM 13/19.
 _PI_PWM = {12: "PWM0 (BCM 18)", 32: "PWM0 (BCM 12)", 33: "PWM1 (BCM 13)", 35: "PWM1 (BCM 19)"}
-_PI_GPIO = [(n, "GPIO%d" % bcm, None, _PI_PWM.get(n)) for n, bcm in sorted(_BCM.items())]
+_PI_GPIO = [(n, f"GPIO{bcm}", None, _PI_PWM.get(n)) for n, bcm in sorted(_BCM.items())]
 _PI_EXTRA = {
     3: {"i2c": (1, "SDA")}, 5: {"i2c": (1, "SCL")},
     27: {"i2c": (0, "SDA (HAT ID EEPROM)")}, 28: {"i2c": (0, "SCL (HAT ID EEPROM)")},
@@ -308,7 +296,7 @@ _PI_EXTRA = {
 
 _JETSON_PWM_NOTE = (
     "the pinmux must route the PWM controller to the pin first: run `sudo "
-    "/opt/nvidia/jetson-io/jetson-io.py`, configure the 40-pin header, enable %s, and reboot"
+    "/opt/nvidia/jetson-io/jetson-io.py`, configure the 40-pin header, enable {}, and reboot"
 )
 
 BOARDS = collections.OrderedDict(
@@ -320,8 +308,7 @@ BOARDS = collections.OrderedDict(
             _header(_NANO_GPIO, _jetson_extra(1, 0, "/dev/ttyTHS1"), gpio_everywhere=False),
             pull_configurable=False,
             compatible=("nvidia,p3450-0000", "nvidia,p3450-0002", "nvidia,jetson-nano"),
-            pwm_note=_JETSON_PWM_NOTE
-            % "pwm0 (pin 32) and/or pwm2 (pin 33)"
+            pwm_note=_JETSON_PWM_NOTE.format("pwm0 (pin 32) and/or pwm2 (pin 33)")
             + "; or, until the next boot, `sudo busybox devmem 0x700031fc 32 0x45` (pin 32) "
             "and `sudo busybox devmem 0x6000d504 32 0x2` (pin 33)",
         ),
@@ -331,11 +318,11 @@ BOARDS = collections.OrderedDict(
             _header(_ORIN_NANO_GPIO, _jetson_extra(7, 1, "/dev/ttyTHS0"), gpio_everywhere=False),
             pull_configurable=False,
             compatible=tuple(
-                "nvidia,p%s-0000+p3767-000%d" % (carrier, sku)
+                f"nvidia,p{carrier}-0000+p3767-000{sku}"
                 for carrier in ("3509", "3768")
                 for sku in (3, 4, 5)
             ),
-            pwm_note=_JETSON_PWM_NOTE % "pwm1 (pin 15), pwm7 (pin 32) and/or pwm5 (pin 33)",
+            pwm_note=_JETSON_PWM_NOTE.format("pwm1 (pin 15), pwm7 (pin 32) and/or pwm5 (pin 33)"),
         ),
         Board(
             "rpi4",
@@ -361,5 +348,5 @@ def get_board(board):
         return BOARDS[key]
     except KeyError:
         raise PinUsageError(
-            "unknown board %r; supported boards: %s" % (board, ", ".join(BOARDS))
+            "unknown board {!r}; supported boards: {}".format(board, ", ".join(BOARDS))
         ) from None

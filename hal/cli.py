@@ -20,34 +20,21 @@ __all__ = ["main", "pinout_table"]
 def pinout_table(board):
     """The 40-pin header of ``board`` as text, two columns as on the physical header."""
     board = get_board(board)
-    lines = ["%s 40-pin header (BOARD numbering; BCM in brackets)" % board.title, ""]
+    lines = [f"{board.title} 40-pin header (BOARD numbering; BCM in brackets)", ""]
     for odd in range(1, 41, 2):
         left, right = board.pins[odd], board.pins[odd + 1]
         lines.append(
-            "%36s %12s %5s %2d | %-2d %-5s %-12s %s"
-            % (
-                _function(left),
-                left.name,
-                _bcm(left),
-                odd,
-                odd + 1,
-                _bcm(right),
-                right.name,
-                _function(right),
-            )
+            f"{left.describe():>36} {left.name:>12} {_bcm(left):>5} {odd:2d} | "
+            f"{odd + 1:<2d} {_bcm(right):<5} {right.name:<12} {right.describe()}"
         )
-    lines += ["", "PWM pins: %s; %s" % (", ".join(map(str, board.pwm_pins())), board.pwm_note)]
+    lines += ["", "PWM pins: {}; {}".format(", ".join(map(str, board.pwm_pins())), board.pwm_note)]
     if not board.pull_configurable:
         lines.append("Pull-up/down resistors cannot be set from user space: wire external ones.")
     return "\n".join(lines)
 
 
-def _function(pin):
-    return pin.describe()
-
-
 def _bcm(pin):
-    return "(%d)" % pin.bcm if pin.gpio and pin.bcm is not None else ""
+    return f"({pin.bcm})" if pin.gpio and pin.bcm is not None else ""
 
 
 def _pinout(args):
@@ -61,7 +48,7 @@ def _selftest(args):
         print("selftest: give at least one --out or --pwm pin (see --help)")
         return 2
     with get_factory(args.backend, board=args.board) as factory:
-        print("selftest on the %s backend, %s" % (factory.backend, factory.board.title))
+        print(f"selftest on the {factory.backend} backend, {factory.board.title}")
         outs = [factory.pin(n) for n in args.outputs]
         ins = [factory.pin(n) for n in args.inputs]
         for pin in outs:
@@ -77,10 +64,10 @@ def _selftest(args):
         failures = _toggle(outs, ins, args.cycles, args.period)
         for number in args.pwm:
             pin = factory.pwm(number, frequency=50.0, duty_cycle=0.075)
-            print("pin %d: PWM 50 Hz, duty 7.5%% (servo centre) for %g s" % (number, args.period))
+            print(f"pin {number}: PWM 50 Hz, duty 7.5% (servo centre) for {args.period:g} s")
             time.sleep(args.period)
             pin.close()
-    print("selftest: %s" % ("all good" if not failures else "%d check(s) failed" % failures))
+    print("selftest: " + (f"{failures} check(s) failed" if failures else "all good"))
     return 1 if failures else 0
 
 
@@ -96,22 +83,14 @@ def _toggle(outs, ins, cycles, period):
             agreed += partner is not None and partner.state == level
         if partner is None:
             print(
-                "pin %d: toggled %d times (no --in paired: watch it with an LED)"
-                % (out.number, cycles)
+                f"pin {out.number}: toggled {cycles} times (no --in paired: watch it with an LED)"
             )
             continue
         follows = agreed == 2 * cycles
         failures += not follows
-        print(
-            "pin %d -> pin %d: %s (%d of %d reads agreed)"
-            % (
-                out.number,
-                partner.number,
-                "ok" if follows else "NOT CONNECTED?",
-                agreed,
-                2 * cycles,
-            )
-        )
+        verdict = "ok" if follows else "NOT CONNECTED?"
+        reads = f"{agreed} of {2 * cycles} reads agreed"
+        print(f"pin {out.number} -> pin {partner.number}: {verdict} ({reads})")
     return failures
 
 
@@ -162,7 +141,7 @@ def main(argv=None):
     parser = _parser()
     args, rest = parser.parse_known_args(argv)
     if rest and getattr(args, "run", None) is not _doctor:
-        parser.error("unrecognized arguments: %s" % " ".join(rest))
+        parser.error("unrecognized arguments: {}".format(" ".join(rest)))
     args.rest = rest
     if not getattr(args, "run", None):
         parser.print_help()
@@ -171,7 +150,7 @@ def main(argv=None):
     try:
         return args.run(args)
     except (PinUsageError, GPIOSetupError) as error:
-        print("error: %s" % error, file=sys.stderr)
+        print(f"error: {error}", file=sys.stderr)
         return 2
 
 

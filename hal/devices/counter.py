@@ -17,9 +17,9 @@ class PulseCounter(Device):
     """
 
     def __init__(self, pin, edge="rising", window=1.0, pull="auto", bounce_time=0.0, factory=None):
-        super(PulseCounter, self).__init__(factory)
+        super().__init__(factory)
         if window <= 0:
-            raise ValueError("window must be above 0 seconds, not %r" % (window,))
+            raise ValueError(f"window must be above 0 seconds, not {window!r}")
         self.window = float(window)
         self.count = 0
         self._times = collections.deque()

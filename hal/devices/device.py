@@ -23,7 +23,7 @@ def is_pwm_output(obj):
     return all(hasattr(obj, name) for name in ("frequency", "duty_cycle", "close"))
 
 
-class Device(object):
+class Device:
     """Base of the devices: owns pins claimed from ``factory`` (default: the process's)."""
 
     def __init__(self, factory=None):
@@ -35,7 +35,7 @@ class Device(object):
 
     def __repr__(self):
         pins = ", ".join(str(getattr(o, "number", o)) for o in self._owned)
-        return "<%s on %s%s>" % (
+        return "<{} on {}{}>".format(
             type(self).__name__,
             pins or "nothing",
             " closed" if self.closed else "",
@@ -80,7 +80,7 @@ class Device(object):
 
     def _check_open(self):
         if self.closed:
-            raise RuntimeError("%s is closed; create a new one to use it again" % self)
+            raise RuntimeError(f"{self} is closed; create a new one to use it again")
 
     def _shutdown(self):
         """Put the hardware in its safe state before release (overridden by devices)."""

@@ -26,7 +26,7 @@ class DistanceSensor(Device):
     """
 
     def __init__(self, echo, trigger, max_distance=4.0, factory=None):
-        super(DistanceSensor, self).__init__(factory)
+        super().__init__(factory)
         self.max_distance = max_distance
         self._rise = None
         self._fall = threading.Event()
@@ -62,7 +62,7 @@ class DistanceSensor(Device):
             return min(self._width * SPEED_OF_SOUND / 2.0, self.max_distance)
 
 
-class SimHCSR04(object):
+class SimHCSR04:
     """The simulated HC-SR04: answers each trigger pulse on the sim backend with an echo pulse
     for ``distance`` metres (None: nothing in range), timed on the factory's clock.
 
@@ -82,10 +82,7 @@ class SimHCSR04(object):
         self._trigger_level = change.value
         if not falling:
             return
-        if self.distance is None:
-            width = NO_ECHO_PULSE
-        else:
-            width = 2.0 * self.distance / SPEED_OF_SOUND
+        width = NO_ECHO_PULSE if self.distance is None else 2.0 * self.distance / SPEED_OF_SOUND
         rise = change.t + ECHO_DELAY
         self._echo.drive_high(rise)
         self._echo.drive_low(rise + width)

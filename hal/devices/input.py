@@ -22,7 +22,7 @@ class DigitalInput(Device):
     """
 
     def __init__(self, pin, active_low=False, pull="auto", bounce_time=None, factory=None):
-        super(DigitalInput, self).__init__(factory)
+        super().__init__(factory)
         self.active_low = active_low
         self.when_activated = None
         self.when_deactivated = None
@@ -90,7 +90,7 @@ class Button(DigitalInput):
         self.when_held = None
         self._hold_timer = None
         self.held = False
-        super(Button, self).__init__(pin, active_low, pull, bounce_time, factory)
+        super().__init__(pin, active_low, pull, bounce_time, factory)
 
     when_pressed = property(
         lambda self: self.when_activated, lambda self, f: setattr(self, "when_activated", f)
@@ -121,7 +121,7 @@ class Button(DigitalInput):
             self.held = False
             if active:
                 self._hold_timer = self.factory.clock.call_later(self.hold_time, self._hold)
-        super(Button, self)._on_change(active, t)
+        super()._on_change(active, t)
 
     def _hold(self):
         with self._lock:

@@ -23,7 +23,7 @@ class Motor(Device):
     def __init__(
         self, forward, backward, enable=None, enable_pwm=True, frequency=1000.0, factory=None
     ):
-        super(Motor, self).__init__(factory)
+        super().__init__(factory)
         self._value = 0.0
         self._braking = False
         self._ready = False
@@ -69,7 +69,7 @@ class Motor(Device):
         self._check_open()
         speed = float(speed)
         if not -1.0 <= speed <= 1.0:
-            raise ValueError("motor speed must be within -1..1, not %r" % speed)
+            raise ValueError(f"motor speed must be within -1..1, not {speed!r}")
         self._braking = False
         self._value = speed
         if speed > 0:

@@ -12,7 +12,7 @@ class DigitalOutput(Device):
     (many relay boards); on close the output is left off (inactive)."""
 
     def __init__(self, pin, active_high=True, initial=False, factory=None):
-        super(DigitalOutput, self).__init__(factory)
+        super().__init__(factory)
         self.active_high = active_high
         with self._building():
             self.pin = self._claim(pin)
@@ -68,24 +68,24 @@ class LED(DigitalOutput):
         self._frequency = frequency
         self._blink_timer = None
         self._blink_done = threading.Event()
-        super(LED, self).__init__(pin, active_high, initial, factory)
+        super().__init__(pin, active_high, initial, factory)
 
     def _claim(self, pin):
         if self._pwm_mode:
             return self._pwm(pin, self._frequency)
-        return super(LED, self)._claim(pin)
+        return super()._claim(pin)
 
     def _set(self, value):
         if self._pwm_mode:
             value = float(value)
             self.pin.duty_cycle = value if self.active_high else 1.0 - value
         else:
-            super(LED, self)._set(value)
+            super()._set(value)
 
     @property
     def value(self):
         if not self._pwm_mode:
-            return super(LED, self).value
+            return super().value
         duty = self.pin.duty_cycle
         return duty if self.active_high else 1.0 - duty
 
@@ -143,4 +143,4 @@ class LED(DigitalOutput):
 
     def _shutdown(self):
         self._stop_blink()
-        super(LED, self)._shutdown()
+        super()._shutdown()

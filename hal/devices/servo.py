@@ -24,10 +24,10 @@ class Servo(Device):
     ):
         if not 0 < min_pulse_width < max_pulse_width < frame_width:
             raise ValueError(
-                "servo pulse widths must satisfy 0 < min (%g s) < max (%g s) < frame (%g s)"
-                % (min_pulse_width, max_pulse_width, frame_width)
+                f"servo pulse widths must satisfy 0 < min ({min_pulse_width:g} s) < "
+                f"max ({max_pulse_width:g} s) < frame ({frame_width:g} s)"
             )
-        super(Servo, self).__init__(factory)
+        super().__init__(factory)
         self.min_pulse_width = min_pulse_width
         self.max_pulse_width = max_pulse_width
         self.frame_width = frame_width
@@ -52,7 +52,7 @@ class Servo(Device):
             self._value = None
             return
         if not -1.0 <= value <= 1.0:
-            raise ValueError("servo value must be within -1..1 (or None to detach), not %r" % value)
+            raise ValueError(f"servo value must be within -1..1 (or None to detach), not {value!r}")
         self._value = float(value)
         self.output.duty_cycle = self.pulse_width / self.frame_width
 
@@ -92,16 +92,16 @@ class AngularServo(Servo):
 
     def __init__(self, pwm, initial_angle=0.0, min_angle=-90.0, max_angle=90.0, **kwargs):
         if min_angle == max_angle:
-            raise ValueError("min_angle and max_angle must differ (both are %g)" % min_angle)
+            raise ValueError(f"min_angle and max_angle must differ (both are {min_angle:g})")
         self.min_angle = min_angle
         self.max_angle = max_angle
         initial = None if initial_angle is None else self._to_value(initial_angle)
-        super(AngularServo, self).__init__(pwm, initial_value=initial, **kwargs)
+        super().__init__(pwm, initial_value=initial, **kwargs)
 
     def _to_value(self, angle):
         low, high = sorted((self.min_angle, self.max_angle))
         if not low <= angle <= high:
-            raise ValueError("angle must be within %g..%g degrees, not %r" % (low, high, angle))
+            raise ValueError(f"angle must be within {low:g}..{high:g} degrees, not {angle!r}")
         return 2.0 * (angle - self.min_angle) / (self.max_angle - self.min_angle) - 1.0
 
     @property

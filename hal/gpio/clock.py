@@ -18,7 +18,7 @@ import time
 __all__ = ["VirtualClock", "WallClock", "as_clock"]
 
 
-class _Timer(object):
+class _Timer:
     __slots__ = ("cancelled", "due", "fn", "seq")
 
     def __init__(self, due, seq, fn):
@@ -31,7 +31,7 @@ class _Timer(object):
         self.cancelled = True
 
 
-class _Schedule(object):
+class _Schedule:
     """A heap of timers ordered by due time, then by scheduling order."""
 
     def __init__(self):
@@ -52,7 +52,7 @@ class _Schedule(object):
         return heapq.heappop(self._heap)
 
 
-class WallClock(object):
+class WallClock:
     """Real time: ``time.monotonic()`` (or ``source``), timers on one daemon thread."""
 
     def __init__(self, source=time.monotonic):
@@ -85,7 +85,7 @@ class WallClock(object):
             timer.fn()
 
 
-class VirtualClock(object):
+class VirtualClock:
     """Simulated time that moves only when told to: ``advance(dt)`` or ``set(t)``."""
 
     def __init__(self, start=0.0):
@@ -110,7 +110,7 @@ class VirtualClock(object):
         Timers run on the calling thread, outside the clock's lock, so they may schedule more.
         """
         if t < self._now:
-            raise ValueError("a VirtualClock cannot go back (now %g, asked %g)" % (self._now, t))
+            raise ValueError(f"a VirtualClock cannot go back (now {self._now:g}, asked {t:g})")
         while True:
             with self._lock:
                 due = self._schedule.next_due()
@@ -130,4 +130,4 @@ def as_clock(clock=None):
         return clock
     if callable(clock):
         return WallClock(clock)
-    raise TypeError("clock must be a callable returning seconds, not %r" % (clock,))
+    raise TypeError(f"clock must be a callable returning seconds, not {clock!r}")

@@ -22,8 +22,8 @@ class GPIOSetupError(RuntimeError):
 
 
 def no_permission(detail=""):
-    return "this user may not open the GPIO character devices (/dev/gpiochip*)%s; %s" % (
-        " (%s)" % detail if detail else "",
+    return "this user may not open the GPIO character devices (/dev/gpiochip*){}; {}".format(
+        f" ({detail})" if detail else "",
         GPIO_GROUP_FIX,
     )
 
@@ -35,17 +35,13 @@ def missing_module(backend, error):
         "`pip install RPi.GPIO` (or `pip install nanobot[rpi]`)",
     }.get(backend, "the RPi.GPIO-style module")
     return (
-        "the %s GPIO backend needs its Python module, which cannot be imported (%s); install %s"
-        % (
-            backend,
-            error,
-            install,
-        )
+        f"the {backend} GPIO backend needs its Python module, which cannot be imported "
+        f"({error}); install {install}"
     )
 
 
 def pwm_not_muxed(where, board):
-    return "%s has no PWM controller enabled (Jetson.GPIO finds no pwmchip for it); %s" % (
+    return "{} has no PWM controller enabled (Jetson.GPIO finds no pwmchip for it); {}".format(
         where,
         board.pwm_note or "enable the board's PWM overlay",
     )
@@ -61,8 +57,5 @@ def explain(error, where, board):
     if "is not a PWM" in text:
         return pwm_not_muxed(where, board)
     if "busy" in text.lower():
-        return "%s is held by another process (%s); stop that process or use another pin" % (
-            where,
-            text,
-        )
+        return f"{where} is held by another process ({text}); stop that process or use another pin"
     return None

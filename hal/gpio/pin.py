@@ -19,7 +19,7 @@ FUNCTIONS = ("input", "output", "pwm")
 EDGES = ("none", "rising", "falling", "both")
 
 
-class Factory(object):
+class Factory:
     """Hands out the header pins of one board; each pin to one owner at a time.
 
     ``numbering`` is how plain integers are read: "BOARD" (header pin numbers, the default)
@@ -35,13 +35,13 @@ class Factory(object):
         self.clock = as_clock(clock)
         self.numbering = numbering.upper()
         if self.numbering not in ("BOARD", "BCM"):
-            raise PinUsageError("numbering must be 'BOARD' or 'BCM', not %r" % (numbering,))
+            raise PinUsageError(f"numbering must be 'BOARD' or 'BCM', not {numbering!r}")
         self._pins = {}
         self._lock = threading.RLock()
         self.closed = False
 
     def __repr__(self):
-        return "<%s %s on the %s>" % (type(self).__name__, self.backend, self.board.title)
+        return f"<{type(self).__name__} {self.backend} on the {self.board.title}>"
 
     def __enter__(self):
         return self
@@ -59,8 +59,8 @@ class Factory(object):
             if number in self._pins:
                 free = [n for n in self.board.gpio_pins() if n not in self._pins]
                 raise PinUsageError(
-                    "pin %d on the %s is already in use; close its user first or pick a free "
-                    "GPIO pin: %s" % (number, self.board.title, ", ".join(map(str, free)))
+                    f"pin {number} on the {self.board.title} is already in use; close its user "
+                    f"first or pick a free GPIO pin: {', '.join(map(str, free))}"
                 )
             pin = self._pins[number] = self._make_pin(number)
         return pin
@@ -98,7 +98,7 @@ class Factory(object):
         raise NotImplementedError
 
 
-class Pin(object):
+class Pin:
     """One claimed header pin: input, output or hardware PWM.
 
     - ``function``: "input", "output" or "pwm" (None until set).
@@ -134,12 +134,8 @@ class Pin(object):
         self.closed = False
 
     def __repr__(self):
-        return "<%s pin %d (%s) %s>" % (
-            type(self).__name__,
-            self.number,
-            self.header.name,
-            "closed" if self.closed else self._function or "unset",
-        )
+        state = "closed" if self.closed else self._function or "unset"
+        return f"<{type(self).__name__} pin {self.number} ({self.header.name}) {state}>"
 
     def __enter__(self):
         return self
@@ -152,11 +148,11 @@ class Pin(object):
         return self.factory.board
 
     def _where(self):
-        return "pin %d on the %s" % (self.number, self.board.title)
+        return f"pin {self.number} on the {self.board.title}"
 
     def _check_open(self):
         if self.closed:
-            raise PinUsageError("%s was closed; claim it again with factory.pin()" % self._where())
+            raise PinUsageError(f"{self._where()} was closed; claim it again with factory.pin()")
 
     # -- function ---------------------------------------------------------------------------
 
@@ -169,7 +165,7 @@ class Pin(object):
         self._check_open()
         if value not in FUNCTIONS:
             raise PinUsageError(
-                "function must be one of %s, not %r" % (", ".join(FUNCTIONS), value)
+                "function must be one of {}, not {!r}".format(", ".join(FUNCTIONS), value)
             )
         if value == self._function:
             return
@@ -201,7 +197,7 @@ class Pin(object):
         """The pin's level, 0 or 1 (for a PWM pin: its duty cycle)."""
         self._check_open()
         if self._function is None:
-            raise PinUsageError("%s has no function yet; set pin.function first" % self._where())
+            raise PinUsageError(f"{self._where()} has no function yet; set pin.function first")
         if self._function == "pwm":
             return self._duty_cycle
         return int(self._hw_read())
@@ -214,8 +210,9 @@ class Pin(object):
             return
         if self._function != "output":
             raise PinUsageError(
-                "%s is %s; set pin.function = 'output' before writing its state"
-                % (self._where(), "an input" if self._function else "not set up")
+                "{} is {}; set pin.function = 'output' before writing its state".format(
+                    self._where(), "an input" if self._function else "not set up"
+                )
             )
         self._hw_write(1 if value else 0)
 
@@ -229,9 +226,7 @@ class Pin(object):
         value = None if value == "floating" else value
         self.board.check_pull(self.number, value)
         if self._function not in (None, "input"):
-            raise PinUsageError(
-                "%s is an %s; only inputs have a pull" % (self._where(), self._function)
-            )
+            raise PinUsageError(f"{self._where()} is an {self._function}; only inputs have a pull")
         self._pull = value
         if self._function == "input":
             self._hw_setup_input(value)
@@ -263,13 +258,13 @@ class Pin(object):
             frequency = float(frequency)
             if not frequency > 0:
                 raise PinUsageError(
-                    "%s: PWM frequency must be above 0 Hz, not %g" % (self._where(), frequency)
+                    f"{self._where()}: PWM frequency must be above 0 Hz, not {frequency:g}"
                 )
         if duty_cycle is not None:
             duty_cycle = float(duty_cycle)
             if not 0.0 <= duty_cycle <= 1.0:
                 raise PinUsageError(
-                    "%s: duty_cycle must be within 0..1, not %g" % (self._where(), duty_cycle)
+                    f"{self._where()}: duty_cycle must be within 0..1, not {duty_cycle:g}"
                 )
         if self._function != "pwm":
             self.board.check_pwm(self.number)  # fails clearly on a pin without PWM
@@ -290,7 +285,7 @@ class Pin(object):
     def edges(self, value):
         self._check_open()
         if value not in EDGES:
-            raise PinUsageError("edges must be one of %s, not %r" % (", ".join(EDGES), value))
+            raise PinUsageError("edges must be one of {}, not {!r}".format(", ".join(EDGES), value))
         self._edges = value
         if self._function == "input":
             self._start_watching() if value != "none" else self._stop_watching()
@@ -303,7 +298,7 @@ class Pin(object):
     @bounce.setter
     def bounce(self, seconds):
         if seconds is None or seconds < 0:
-            raise PinUsageError("bounce must be 0 or more seconds, not %r" % (seconds,))
+            raise PinUsageError(f"bounce must be 0 or more seconds, not {seconds!r}")
         self._bounce = float(seconds)
 
     @property
@@ -321,9 +316,9 @@ class Pin(object):
     def wait_for_edge(self, edge="both", timeout=None):
         """Block until an edge of kind ``edge`` arrives: True, or False after ``timeout`` s."""
         if edge not in EDGES[1:]:
-            raise PinUsageError("edge must be 'rising', 'falling' or 'both', not %r" % (edge,))
+            raise PinUsageError(f"edge must be 'rising', 'falling' or 'both', not {edge!r}")
         if self._function != "input":
-            raise PinUsageError("%s must be an input to wait for an edge" % self._where())
+            raise PinUsageError(f"{self._where()} must be an input to wait for an edge")
         self._start_watching()
         kinds = ("rising", "falling") if edge == "both" else (edge,)
         with self._cond:

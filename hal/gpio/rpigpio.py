@@ -25,7 +25,7 @@ class RPiGPIOPin(Pin):
     """A header pin driven through the RPi.GPIO-style module of its factory."""
 
     def __init__(self, factory, number):
-        super(RPiGPIOPin, self).__init__(factory, number)
+        super().__init__(factory, number)
         self._gpio = factory.module
         self._channel = number if factory.module_mode == "BOARD" else self.header.bcm
         self._pwm = None
@@ -113,7 +113,7 @@ class RPiGPIOFactory(Factory):
     backend = "rpigpio"
 
     def __init__(self, module, board, clock=None, numbering="BOARD"):
-        super(RPiGPIOFactory, self).__init__(board, clock, numbering)
+        super().__init__(board, clock, numbering)
         self.module = module
         mode = module.getmode()
         if mode is None:
@@ -121,9 +121,9 @@ class RPiGPIOFactory(Factory):
             mode = module.BOARD
         if mode not in (module.BOARD, module.BCM):
             raise GPIOSetupError(
-                "the GPIO module is in numbering mode %r; hal needs BOARD or BCM, so create the "
-                "factory before calling setmode(CVM/TEGRA_SOC) (names are accepted by "
-                "factory.pin())" % (mode,)
+                f"the GPIO module is in numbering mode {mode!r}; hal needs BOARD or BCM, so "
+                "create the factory before calling setmode(CVM/TEGRA_SOC) (names are accepted "
+                "by factory.pin())"
             )
         self.module_mode = "BOARD" if mode == module.BOARD else "BCM"
 

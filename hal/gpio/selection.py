@@ -56,8 +56,8 @@ def _import_module(backend):
         raise GPIOSetupError(no_permission(str(error))) from error
     except Exception as error:  # Jetson.GPIO: "Could not determine Jetson model"
         raise GPIOSetupError(
-            "%s could not start on this machine (%s); on a Jetson in a container set "
-            "JETSON_MODEL_NAME (e.g. JETSON_NANO), elsewhere use NANOBOT_HAL=sim" % (name, error)
+            f"{name} could not start on this machine ({error}); on a Jetson in a container set "
+            "JETSON_MODEL_NAME (e.g. JETSON_NANO), elsewhere use NANOBOT_HAL=sim"
         ) from error
 
 
@@ -73,8 +73,9 @@ def get_factory(backend=None, board=None, clock=None, module=None, device_tree=D
     name = requested.lower()
     if name not in BACKENDS:
         raise PinUsageError(
-            "unknown GPIO backend %r (from %s); choose one of %s"
-            % (requested, "the argument" if backend else "NANOBOT_HAL", ", ".join(BACKENDS))
+            "unknown GPIO backend {!r} (from {}); choose one of {}".format(
+                requested, "the argument" if backend else "NANOBOT_HAL", ", ".join(BACKENDS)
+            )
         )
     detected = detect_board(device_tree)
     reason = "requested"
@@ -83,7 +84,7 @@ def get_factory(backend=None, board=None, clock=None, module=None, device_tree=D
             name, reason = "sim", "auto: no Jetson or Raspberry Pi detected"
         else:
             name = "rpi" if detected.startswith("rpi") else "jetson"
-            reason = "auto: detected %s" % BOARDS[detected].title
+            reason = f"auto: detected {BOARDS[detected].title}"
     if name == "sim":
         from hal.gpio.sim import SimFactory
 
@@ -92,9 +93,10 @@ def get_factory(backend=None, board=None, clock=None, module=None, device_tree=D
         chosen = board or detected
         if chosen is None:
             raise GPIOSetupError(
-                "the %s GPIO backend was requested but no supported board was detected in %s; "
-                "pass board= (one of %s) or use NANOBOT_HAL=sim"
-                % (name, device_tree, ", ".join(BOARDS))
+                "the {} GPIO backend was requested but no supported board was detected in {}; "
+                "pass board= (one of {}) or use NANOBOT_HAL=sim".format(
+                    name, device_tree, ", ".join(BOARDS)
+                )
             )
         from hal.gpio.rpigpio import RPiGPIOFactory
 

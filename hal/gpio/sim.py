@@ -26,7 +26,7 @@ Change = collections.namedtuple("Change", "t pin kind value")
 Change.__doc__ = "One recorded change: time, BOARD pin, kind ('state', 'frequency', 'duty_cycle')."
 
 
-class SimLine(object):
+class SimLine:
     """One simulated header line: its level, who drives it, and its recorded history."""
 
     def __init__(self, factory, number):
@@ -44,7 +44,7 @@ class SimLine(object):
         self.level = self._resting_level()
 
     def __repr__(self):
-        return "<SimLine pin %d level %d>" % (self.number, self.level)
+        return f"<SimLine pin {self.number} level {self.level}>"
 
     # -- world side -------------------------------------------------------------------------
 
@@ -59,8 +59,8 @@ class SimLine(object):
         with self._lock:
             if self._output is not None:
                 raise PinUsageError(
-                    "pin %d on the %s is an output of the program; the world can only drive "
-                    "inputs" % (self.number, self.factory.board.title)
+                    f"pin {self.number} on the {self.factory.board.title} is an output of the "
+                    "program; the world can only drive inputs"
                 )
             self._external = 1 if level else 0
             self._update(t)
@@ -82,7 +82,7 @@ class SimLine(object):
     @resistor.setter
     def resistor(self, pull):
         if pull not in ("up", "down", None):
-            raise PinUsageError("resistor must be 'up', 'down' or None, not %r" % (pull,))
+            raise PinUsageError(f"resistor must be 'up', 'down' or None, not {pull!r}")
         with self._lock:
             self._resistor = pull
             self._update()
@@ -114,11 +114,8 @@ class SimLine(object):
     def assert_states(self, expected):
         """Assert the sequence of levels (times ignored)."""
         actual = [level for _, level in self.states]
-        assert actual == list(expected), "pin %d states %s, expected %s" % (
-            self.number,
-            actual,
-            list(expected),
-        )
+        expected = list(expected)
+        assert actual == expected, f"pin {self.number} states {actual}, expected {expected}"
 
     def assert_states_and_times(self, expected, tolerance=0.001):
         """Assert ``[(t, level), ...]``, times within ``tolerance`` seconds."""
@@ -126,11 +123,9 @@ class SimLine(object):
         ok = len(actual) == len(expected) and all(
             a[1] == e[1] and abs(a[0] - e[0]) <= tolerance for a, e in zip(actual, expected)
         )
-        assert ok, "pin %d states and times %s, expected %s (tolerance %g s)" % (
-            self.number,
-            actual,
-            list(expected),
-            tolerance,
+        assert ok, (
+            f"pin {self.number} states and times {actual}, expected {list(expected)} "
+            f"(tolerance {tolerance:g} s)"
         )
 
     # -- program side (SimPin) --------------------------------------------------------------
@@ -163,7 +158,7 @@ class SimPin(Pin):
     """A claimed simulated pin; ``pin.line`` is its :class:`SimLine`."""
 
     def __init__(self, factory, number):
-        super(SimPin, self).__init__(factory, number)
+        super().__init__(factory, number)
         self.line = factory.line(number)
         with self.line._lock:
             self.line._pin = self
@@ -236,7 +231,7 @@ class SimFactory(Factory):
     backend = "sim"
 
     def __init__(self, board="jetson-nano", clock=None, numbering="BOARD"):
-        super(SimFactory, self).__init__(board, clock, numbering)
+        super().__init__(board, clock, numbering)
         self._lines = {}
         self._events = collections.deque()
         self._pending = 0

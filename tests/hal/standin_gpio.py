@@ -50,7 +50,7 @@ PI_ROWS = [
 ]  # fmt: skip
 
 
-class StandinGPIO(object):
+class StandinGPIO:
     """One instance stands for the imported module (``import Jetson.GPIO as GPIO``)."""
 
     BOARD, BCM, TEGRA_SOC, CVM = BOARD, BCM, TEGRA_SOC, CVM
@@ -91,9 +91,9 @@ class StandinGPIO(object):
             )
         row = self._channels().get(channel)
         if row is None:
-            raise ValueError("Channel %s is invalid" % str(channel))
+            raise ValueError(f"Channel {channel!s} is invalid")
         if need_pwm and self.flavour == "jetson" and not (row[4] and self.pwm_muxed):
-            raise ValueError("Channel %s is not a PWM" % str(channel))
+            raise ValueError(f"Channel {channel!s} is not a PWM")
         return row
 
     # -- the module API ---------------------------------------------------------------------
@@ -122,7 +122,7 @@ class StandinGPIO(object):
         if direction == OUT and pull_up_down not in (None, PUD_OFF):
             raise ValueError("pull_up_down parameter is not valid for outputs")
         if pull_up_down is not None and self.flavour == "jetson":
-            warnings.warn("Jetson.GPIO ignores setup()'s pull_up_down parameter")
+            warnings.warn("Jetson.GPIO ignores setup()'s pull_up_down parameter", stacklevel=2)
         if channel in self.config:
             self._cleanup_one(channel)
         self.config[channel] = direction
@@ -160,7 +160,11 @@ class StandinGPIO(object):
                 raise RuntimeError(
                     "Conflicting edge detection already enabled for this GPIO channel"
                 )
-            warnings.warn("Warning: event is already added, ignore new added event", RuntimeWarning)
+            warnings.warn(
+                "Warning: event is already added, ignore new added event",
+                RuntimeWarning,
+                stacklevel=2,
+            )
             return
         self.detect[channel] = (edge, callback)
 
@@ -176,7 +180,11 @@ class StandinGPIO(object):
     def cleanup(self, channel=None):
         self.calls.append(("cleanup", channel))
         if self.mode is None:
-            warnings.warn("No channels have been set up yet - nothing to clean up!", RuntimeWarning)
+            warnings.warn(
+                "No channels have been set up yet - nothing to clean up!",
+                RuntimeWarning,
+                stacklevel=2,
+            )
             return
         if channel is None:
             for ch in list(self.config):
@@ -213,7 +221,7 @@ class StandinGPIO(object):
     def set_level(self, channel, level):
         """The outside world moves input ``channel`` to ``level``; callbacks fire as on hardware."""
         if self.config.get(channel) != IN:
-            raise AssertionError("stand-in: channel %s is not an input" % channel)
+            raise AssertionError(f"stand-in: channel {channel} is not an input")
         old, self.levels[channel] = self.levels[channel], level
         edge, callback = self.detect.get(channel, (None, None))
         wanted = {RISING: old < level, FALLING: old > level, BOTH: old != level}.get(edge)
@@ -248,13 +256,13 @@ class StandinGPIO(object):
             return self._cond.wait_for(lambda: self._pending == 0, timeout)
 
 
-class _StandinPWM(object):
+class _StandinPWM:
     def __init__(self, gpio, channel, frequency_hz):
         self.gpio, self.channel = gpio, channel
         self.frequency, self.duty_cycle, self.running = frequency_hz, 0.0, False
 
     def _record(self, *call):
-        self.gpio.calls.append(("PWM." + call[0], self.channel) + call[1:])
+        self.gpio.calls.append(("PWM." + call[0], self.channel, *call[1:]))
 
     def start(self, duty_cycle_percent):
         self._record("start", duty_cycle_percent)

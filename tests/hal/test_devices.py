@@ -30,7 +30,7 @@ def factory(clock):
         yield factory
 
 
-class FakePWMOutput(object):
+class FakePWMOutput:
     """A "PWM output" that is not a GPIO pin (as a PCA9685 channel is)."""
 
     def __init__(self):
@@ -71,7 +71,7 @@ def test_led_blink_forever_stops_on_off(factory, clock):
 
 
 def test_led_brightness_needs_a_pwm_pin(factory):
-    with pytest.raises(PinUsageError, match="pin 12 .* PWM pins: 32, 33"):
+    with pytest.raises(PinUsageError, match=r"pin 12 .* PWM pins: 32, 33"):
         LED(12, pwm=True, factory=factory)
     assert factory.claimed == []  # the failed LED released its pin
     led = LED(32, pwm=True, factory=factory)
@@ -170,7 +170,7 @@ def test_angular_servo_on_any_pwm_output():
     assert servo.pulse_width == pytest.approx(2.0e-3)
     assert output.duty_cycle == pytest.approx(0.1)
     assert servo.angle == pytest.approx(45)
-    with pytest.raises(ValueError, match="-90..90"):
+    with pytest.raises(ValueError, match=r"-90..90"):
         servo.angle = 120
     servo.close()
     assert output.duty_cycle == 0.0 and output.closed

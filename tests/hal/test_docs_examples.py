@@ -26,7 +26,7 @@ def test_docs_example_runs_on_sim(index, monkeypatch, capsys):
     sim = get_factory("sim", board="jetson-nano")
     previous = set_default_factory(sim)
     try:
-        exec(compile(_blocks()[index], "docs/hal.md example %d" % index, "exec"), {})
+        exec(compile(_blocks()[index], f"docs/hal.md example {index}", "exec"), {})
     finally:
         set_default_factory(previous)
         sim.close()

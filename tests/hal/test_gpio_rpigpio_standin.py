@@ -157,7 +157,7 @@ def test_standin_backend_watches_once_whatever_edges_are_set():
 
 
 def test_standin_permission_error_becomes_gpio_group_guidance():
-    gpio, factory = jetson(setup_error=OSError(errno.EACCES, "Permission denied"))
+    _gpio, factory = jetson(setup_error=OSError(errno.EACCES, "Permission denied"))
     with factory, pytest.raises(GPIOSetupError) as err:
         factory.pin(12).function = "output"
     message = str(err.value)
@@ -166,7 +166,7 @@ def test_standin_permission_error_becomes_gpio_group_guidance():
 
 
 def test_standin_pwm_without_pwmchip_explains_pinmux():
-    gpio, factory = jetson(pwm_muxed=False)
+    _gpio, factory = jetson(pwm_muxed=False)
     with factory, pytest.raises(GPIOSetupError) as err:
         factory.pwm(33)
     message = str(err.value)
@@ -177,6 +177,6 @@ def test_standin_pwm_without_pwmchip_explains_pinmux():
 def test_standin_busy_line_is_named():
     gpio = StandinGPIO("rpi", setup_error=RuntimeError("GPIO busy"))
     with RPiGPIOFactory(gpio, "rpi4") as factory, pytest.raises(
-        GPIOSetupError, match="pin 12 .* held by another process"
+        GPIOSetupError, match=r"pin 12 .* held by another process"
     ):
         factory.pin(12).function = "output"

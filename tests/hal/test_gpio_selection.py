@@ -5,8 +5,7 @@ import logging
 import pytest
 from standin_gpio import StandinGPIO
 
-from hal.gpio import GPIOSetupError, PinUsageError, detect_board, get_factory
-from hal.gpio import selection
+from hal.gpio import GPIOSetupError, PinUsageError, detect_board, get_factory, selection
 
 
 def device_tree(tmp_path, compatible=(), model=""):
@@ -65,7 +64,7 @@ def test_env_selects_sim_with_the_detected_board(tmp_path, monkeypatch):
 
 def test_requested_jetson_without_jetson_gpio_is_an_error_not_sim(tmp_path, monkeypatch):
     def no_module(name):
-        raise ImportError("No module named %r" % name)
+        raise ImportError(f"No module named {name!r}")
 
     monkeypatch.setattr(selection.importlib, "import_module", no_module)
     with pytest.raises(
@@ -75,14 +74,14 @@ def test_requested_jetson_without_jetson_gpio_is_an_error_not_sim(tmp_path, monk
 
 
 def test_requested_jetson_on_an_unknown_machine_says_what_to_pass(tmp_path):
-    with pytest.raises(GPIOSetupError, match="no supported board was detected.*NANOBOT_HAL=sim"):
+    with pytest.raises(GPIOSetupError, match=r"no supported board was detected.*NANOBOT_HAL=sim"):
         get_factory("jetson", module=StandinGPIO("jetson"), device_tree=str(tmp_path))
 
 
 def test_unknown_backend_names_the_choices(monkeypatch):
     monkeypatch.setenv("NANOBOT_HAL", "jetsn")
     with pytest.raises(
-        PinUsageError, match="unknown GPIO backend 'jetsn' .*NANOBOT_HAL.*sim, jetson, rpi, auto"
+        PinUsageError, match=r"unknown GPIO backend 'jetsn' .*NANOBOT_HAL.*sim, jetson, rpi, auto"
     ):
         get_factory()
 

@@ -64,7 +64,7 @@ def test_pin_used_twice_names_free_pins_and_close_frees_it():
     factory, _ = sim()
     with factory:
         pin = factory.pin(32)
-        with pytest.raises(PinUsageError, match="pin 32 .* already in use.*: 7, 11, 12"):
+        with pytest.raises(PinUsageError, match=r"pin 32 .* already in use.*: 7, 11, 12"):
             factory.pin("GPIO07")  # the same pin by its CVM name
         pin.close()
         assert factory.pin(32).number == 32
@@ -81,7 +81,7 @@ def test_writing_an_input_is_an_error_naming_the_fix():
     with factory:
         pin = factory.pin(16)
         pin.function = "input"
-        with pytest.raises(PinUsageError, match="set pin.function = 'output'"):
+        with pytest.raises(PinUsageError, match=r"set pin.function = 'output'"):
             pin.state = 1
 
 
@@ -221,7 +221,7 @@ def test_pwm_frequency_and_duty_recorded_and_duty_zero_on_close():
         line = factory.line(33)
         assert line.frequencies == [(0.0, 50.0), (2.0, 60.0)]
         assert line.duty_cycles == [(0.0, 0.0), (1.0, 0.075), (2.0, 0.0)]
-        with pytest.raises(PinUsageError, match="within 0..1"):
+        with pytest.raises(PinUsageError, match=r"within 0..1"):
             factory.pwm(32).duty_cycle = 1.5
 
 

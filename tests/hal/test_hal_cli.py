@@ -21,12 +21,12 @@ def test_pinout_is_two_columns_like_the_header(capsys):
 
 @pytest.mark.parametrize("board, pwm", [("orin-nano", "15, 32, 33"), ("rpi4", "12, 32, 33, 35")])
 def test_pinout_other_boards(board, pwm):
-    assert "PWM pins: %s" % pwm in pinout_table(board)
+    assert f"PWM pins: {pwm}" in pinout_table(board)
 
 
 def test_selftest_on_sim_reports_each_pair(capsys):
     argv = ["selftest", "--backend", "sim", "--out", "12", "--in", "16", "--out", "13"]
-    assert main(argv + ["--cycles", "2", "--period", "0.002"]) == 0
+    assert main([*argv, "--cycles", "2", "--period", "0.002"]) == 0
     out = capsys.readouterr().out
     assert "pin 12 -> pin 16: ok (4 of 4 reads agreed)" in out
     assert "pin 13: toggled 2 times" in out
@@ -56,7 +56,6 @@ def test_python_dash_m_hal():
     result = subprocess.run(
         [sys.executable, "-m", "hal", "pinout", "--board", "rpi4"],
         stdout=subprocess.PIPE,
-        universal_newlines=True,
         check=True,
-    )
-    assert "Raspberry Pi 4 40-pin header" in result.stdout
+    )  # bytes: text= needs Python 3.7
+    assert "Raspberry Pi 4 40-pin header" in result.stdout.decode()

@@ -58,14 +58,14 @@ def pin_data():
 def test_board_model_matches_jetson_gpio(pin_data, model, key):
     board = get_board(key)
     rows = pin_data.jetson_gpio_data[model][0]
-    # Row layout (gpio_pin_data.py): offset, name, chip, BOARD, BCM, CVM, TEGRA_SOC, pwm chip, pwm id
+    # gpio_pin_data.py rows: offset, name, chip, BOARD, BCM, CVM, TEGRA_SOC, pwm chip, pwm id
     assert board.gpio_pins() == sorted(row[3] for row in rows)
     assert board.pwm_pins() == sorted(row[3] for row in rows if row[7] is not None)
     for row in rows:
         pin = board.pins[row[3]]
         assert (pin.bcm, pin.name, pin.soc_name) == (row[4], row[5], row[6]), row
         if row[7] is not None:
-            assert pin.pwm == "%s channel %d" % (row[7], row[8])
+            assert pin.pwm == f"{row[7]} channel {row[8]}"
 
 
 def test_jetson_gpio_hardware_module_was_not_imported(pin_data):
