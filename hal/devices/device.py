@@ -58,6 +58,7 @@ class Device:
 
     def _pin(self, channel, function, **settings):
         """Claim ``channel`` as ``function`` ("input"/"output"), applying ``settings`` first."""
+        self._check_pin(channel, "an " + function)
         pin = self.factory.pin(channel)
         self._owned.append(pin)
         for name, value in settings.items():
@@ -71,12 +72,22 @@ class Device:
             output = target
             output.frequency = frequency
         else:
+            self._check_pin(target, "PWM")
             output = self.factory.pin(target)
             self._owned.append(output)
             output.frequency = frequency
         if output not in self._owned:
             self._owned.append(output)
         return output
+
+    def _check_pin(self, channel, use):
+        """Fail before claiming if ``channel`` cannot serve ``use``, in words naming the use."""
+        board = self.factory.board
+        number = board.resolve(channel, self.factory.numbering)
+        if use == "PWM":
+            board.check_pwm(number)
+        else:
+            board.check_gpio(number, use)
 
     def _check_open(self):
         if self.closed:

@@ -92,7 +92,8 @@ class RPiGPIOPin(Pin):
         self._call(gpio.add_event_detect, self._channel, gpio.BOTH, callback=self._module_edge)
 
     def _module_edge(self, channel):
-        self._edge(int(self._gpio.input(self._channel)))
+        if not self.closed:
+            self._edge(int(self._gpio.input(self._channel)))
 
     def _hw_unwatch(self):
         self._call(self._gpio.remove_event_detect, self._channel)

@@ -231,6 +231,16 @@ def test_pulse_counter_rate_over_window(factory, clock):
     assert (counter.count, counter.rate) == (0, 0.0)
 
 
+def test_device_on_a_power_pin_names_the_use(factory):
+    with pytest.raises(PinUsageError) as err:
+        LED(2, factory=factory)
+    assert str(err.value).startswith(
+        "pin 2 on the Jetson Nano dev kit is 5V power; it cannot be an output. GPIO pins: 7, 11"
+    )
+    with pytest.raises(PinUsageError, match=r"pin 1 .* is 3.3V power; it cannot be an input"):
+        Button(1, factory=factory)
+
+
 def test_devices_are_context_managers_and_refuse_use_after_close(factory):
     with LED(12, factory=factory) as led:
         led.on()
