@@ -1,0 +1,501 @@
+"""One-way latency and throughput of nanobot's transport against raw pyzmq, between processes.
+
+    python -m benchmarks.transport                  # a table
+    python -m benchmarks.transport --json           # every figure, as one JSON object
+    python -m benchmarks.transport --quick --sizes 64,921600
+
+For each payload size a sender process (multiprocessing, spawn) publishes to this process over a
+real ipc:// socket, twice: through nanobot's Publisher and Subscriber carrying an Image, and
+through plain pyzmq PUB/SUB carrying the same payload as [topic, 16-byte header, payload]
+(multipart, copy=False): the same frame count, socket options, queue sizes and pacing.
+
+- latency: the sender stamps each message with CLOCK_MONOTONIC (time.monotonic(), one clock
+  for all processes on Linux) and sends the next only once the receiver has acknowledged the
+  last, so every message finds empty queues. The receiver reads the clock once it holds the
+  message decoded into its array. The first messages warm up and are not counted.
+- throughput: the sender sends back to back; the receiver keeps every message (high-water marks
+  and nanobot's keep_all queue hold the whole burst), checks that all arrived in order, and
+  divides their count by the time from the first send to the last message decoded.
+- memcpy: np.copyto of the payload in this process: what one copy of it costs here.
+
+Timing starts only after the slow-joiner handshake: the sender publishes probes until the
+receiver has one, because only a received message proves that the subscription is in effect.
+"""
+
+import argparse
+import collections
+import datetime
+import json
+import multiprocessing
+import os
+import platform
+import shutil
+import struct
+import sys
+import tempfile
+import time
+
+import msgpack
+import numpy as np
+import zmq
+
+from nanobot import msgs, transport
+
+SIZES = (64, 64 * 1024, 640 * 480 * 3, 1280 * 720 * 3)
+FRAME_BYTES = 640 * 480 * 3  # payloads this big or bigger are camera frames for the targets
+RESOLUTIONS = ((320, 240), (640, 480), (1280, 720), (1920, 1080))
+TOPIC = "bench/payload"
+TOPIC_FRAME = b"bench/payload\0"  # the frame nanobot's codec makes for TOPIC
+RAW_HEADER = struct.Struct("<qq")  # index, send stamp (ns)
+PROBE = -1  # the index of handshake messages, which the receiver skips
+PROBE_INTERVAL_S = 0.002
+TIMEOUT_S = 30.0
+
+
+class Settings(collections.namedtuple("Settings", "count warmup burst max_burst_bytes")):
+    """Paced messages per latency figure (after `warmup` more), back-to-back messages per
+    throughput figure (`burst`, fewer if they would hold more than `max_burst_bytes`)."""
+
+    @classmethod
+    def make(cls, count, quick=False):
+        return cls(count, max(5, count // 10), 10 * count, (64 if quick else 1024) << 20)
+
+    def burst_for(self, size):
+        return max(10, min(self.burst, self.max_burst_bytes // size))
+
+
+def now_ns():
+    """CLOCK_MONOTONIC in ns: comparable between processes on one Linux host."""
+    return int(time.monotonic() * 1e9)
+
+
+def payload_shape(size):
+    """The shape of the Image carrying `size` bytes: a bgr8 frame for a usual camera resolution,
+    else mono8, square when `size` is a square number and one row otherwise."""
+    for width, height in RESOLUTIONS:
+        if size == width * height * 3:
+            return (height, width, 3)
+    side = int(round(size**0.5))
+    return (side, side) if side * side == size else (1, size)
+
+
+# ------------------------------------------------------------------ the two transports
+
+
+class RawSender:
+    """A plain PUB socket sending [topic, (index, stamp), payload] with copy=False."""
+
+    def __init__(self, context, endpoint, payload, hwm):
+        self.payload = payload
+        self.socket = context.socket(zmq.PUB)
+        self.socket.setsockopt(zmq.SNDHWM, hwm)
+        self.socket.setsockopt(zmq.LINGER, 0)
+        self.socket.bind(endpoint)
+
+    def send(self, index):
+        header = RAW_HEADER.pack(index, now_ns())
+        self.socket.send_multipart([TOPIC_FRAME, header, self.payload], copy=False)
+
+    def close(self):
+        self.socket.close()
+
+
+class NanobotSender:
+    """nanobot's Publisher sending Images (frame_id = index, stamp = send time)."""
+
+    def __init__(self, context, endpoint, payload, hwm):
+        self.payload = payload
+        self.encoding = "bgr8" if payload.ndim == 3 else "mono8"
+        self.publisher = transport.Publisher(context, TOPIC, [endpoint], "bench", hwm)
+
+    def send(self, index):
+        stamp = now_ns()
+        image = msgs.Image(self.payload, self.encoding, frame_id=index, stamp=stamp)
+        self.publisher.publish(image, stamp)
+
+    def close(self):
+        self.publisher.close()
+
+
+class RawReceiver:
+    """A plain SUB socket with the options nanobot's Subscriber sets for a keep_all queue."""
+
+    def __init__(self, context, endpoint, shape, queue):
+        self.shape = shape
+        self.socket = context.socket(zmq.SUB)
+        self.socket.setsockopt(zmq.LINGER, 0)
+        self.socket.setsockopt(zmq.RCVHWM, 2 * queue)
+        self.socket.setsockopt(zmq.SUBSCRIBE, TOPIC_FRAME)
+        self.socket.connect(endpoint)
+        self.dropped = 0  # a raw socket cannot tell; lost messages show as gaps in the index
+
+    def messages(self):
+        """(index, stamp) of each message waiting, after its payload is made an array."""
+        recv = self.socket.recv_multipart
+        while True:
+            try:
+                frames = recv(zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                return
+            np.frombuffer(frames[2].buffer, np.uint8).reshape(self.shape)
+            yield RAW_HEADER.unpack(frames[1].bytes)
+
+    def close(self):
+        self.socket.close()
+
+
+class NanobotReceiver:
+    """nanobot's Subscriber with a keep_all queue, read the way a node's loop reads it."""
+
+    def __init__(self, context, endpoint, shape, queue):
+        policy = transport.QueuePolicy.make(keep_all=queue)
+        self.subscriber = transport.Subscriber(context, TOPIC, [endpoint], msgs.Image, policy)
+        self.socket = self.subscriber.socket
+
+    @property
+    def dropped(self):
+        sub = self.subscriber
+        return sub.dropped + sub.rejected + sum(sub.malformed.values())
+
+    def messages(self):
+        """(index, stamp) of each message waiting, decoded into an Image."""
+        sub = self.subscriber
+        sub.drain()
+        msg = sub.take()
+        while msg is not None:
+            yield msg.frame_id, msg.stamp
+            msg = sub.take()
+
+    def close(self):
+        self.subscriber.close()
+
+
+TRANSPORTS = {"raw": (RawSender, RawReceiver), "nanobot": (NanobotSender, NanobotReceiver)}
+
+
+# ------------------------------------------------------------------ one measurement
+
+
+def _sender_main(kind, endpoint, shape, hwm, conn):
+    """The sender process: probe until the receiver answers, then run its commands."""
+    context = zmq.Context()
+    sender = TRANSPORTS[kind][0](context, endpoint, np.full(shape, 7, np.uint8), hwm)
+    try:
+        while not conn.poll(PROBE_INTERVAL_S):
+            sender.send(PROBE)
+        conn.recv_bytes()  # the receiver has a probe: its subscription is in effect
+        for command, count in iter(conn.recv, None):
+            for index in range(count):
+                sender.send(index)
+                if command == "latency":
+                    conn.recv_bytes()  # the receiver's acknowledgement
+    except EOFError:  # the receiver went away
+        pass
+    finally:
+        sender.close()
+        context.term()
+
+
+class Measurement:
+    """A sender process publishing to a receiver here, over one transport, one payload size."""
+
+    def __init__(self, kind, size, workdir, queue):
+        self.kind = kind
+        self.size = size
+        endpoint = "ipc://%s/%s-%d" % (workdir, kind, size)
+        shape = payload_shape(size)
+        self._context = zmq.Context()
+        self.receiver = TRANSPORTS[kind][1](self._context, endpoint, shape, queue)
+        self._poller = zmq.Poller()
+        self._poller.register(self.receiver.socket, zmq.POLLIN)
+        spawn = multiprocessing.get_context("spawn")
+        self._conn, child_conn = spawn.Pipe()
+        self._process = spawn.Process(
+            target=_sender_main, args=(kind, endpoint, shape, queue, child_conn), daemon=True
+        )
+        self._process.start()
+        child_conn.close()
+        self._arrivals = self._arrive()
+
+    def _arrive(self):
+        """(index, send stamp, receive stamp) of each message but probes, in arrival order."""
+        while True:
+            if not self._poller.poll(TIMEOUT_S * 1000):
+                raise RuntimeError(
+                    "no %d-byte message came through %s in %d s: the sender died or messages "
+                    "were dropped" % (self.size, self.kind, TIMEOUT_S)
+                )
+            for index, stamp in self.receiver.messages():
+                received = now_ns()
+                if index != PROBE:
+                    yield index, stamp, received
+
+    def handshake(self):
+        next(self._probes())
+        self._conn.send_bytes(b"")
+
+    def _probes(self):
+        while True:
+            if not self._poller.poll(TIMEOUT_S * 1000):
+                raise RuntimeError("the %s sender sent no probe in %d s" % (self.kind, TIMEOUT_S))
+            yield from self.receiver.messages()
+
+    def _take(self, count):
+        for expected, (index, stamp, received) in zip(range(count), self._arrivals):
+            if index != expected:
+                raise RuntimeError(
+                    "%s message %d arrived where %d was expected: messages were lost"
+                    % (self.kind, index, expected)
+                )
+            yield stamp, received
+
+    def latency_ns(self, count):
+        """One-way latency of `count` messages sent one at a time, in ns."""
+        self._conn.send(("latency", count))
+        samples = []
+        for stamp, received in self._take(count):
+            samples.append(received - stamp)
+            self._conn.send_bytes(b"")
+        return samples
+
+    def burst_s(self, count):
+        """Seconds from sending the first of `count` back-to-back messages to the last one
+        received."""
+        self._conn.send(("throughput", count))
+        first = last = None
+        for stamp, received in self._take(count):
+            first = stamp if first is None else first
+            last = received
+        return (last - first) / 1e9
+
+    def close(self):
+        try:
+            self._conn.send(None)
+        except OSError:
+            pass
+        self._process.join(TIMEOUT_S)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join()
+        self._conn.close()
+        self.receiver.close()
+        self._context.term()
+
+
+def measure(kind, size, settings, workdir):
+    """Latency and throughput figures for `kind` ('raw' or 'nanobot') at `size` bytes."""
+    burst = settings.burst_for(size)
+    queue = max(settings.count + settings.warmup, burst) + 100  # + room for late probes
+    run = Measurement(kind, size, workdir, queue)
+    try:
+        run.handshake()
+        latency = run.latency_ns(settings.warmup + settings.count)[settings.warmup :]
+        seconds = run.burst_s(burst)
+        dropped = run.receiver.dropped
+    finally:
+        run.close()
+    if dropped:
+        raise RuntimeError("%s dropped %d messages; raise its queue" % (kind, dropped))
+    us = np.array(latency) / 1e3
+    return {
+        "latency_us": {
+            "p50": float(np.percentile(us, 50)),
+            "p99": float(np.percentile(us, 99)),
+            "mean": float(us.mean()),
+            "min": float(us.min()),
+            "max": float(us.max()),
+            "count": len(latency),
+        },
+        "throughput": {
+            "msgs_per_s": burst / seconds,
+            "mb_per_s": burst * size / seconds / 1e6,
+            "seconds": seconds,
+            "sent": burst,
+            "received": burst,
+            "dropped": dropped,
+        },
+    }
+
+
+def memcpy(size, samples=50):
+    """What np.copyto of `size` bytes costs here (median of `samples` timed batches)."""
+    src = np.full(size, 7, np.uint8)
+    dst = np.empty_like(src)
+    batch = max(1, (1 << 20) // size)
+    times = []
+    for _ in range(samples):
+        start = time.perf_counter()
+        for _ in range(batch):
+            np.copyto(dst, src)
+        times.append((time.perf_counter() - start) / batch)
+    p50 = float(np.median(times))
+    return {"p50_us": p50 * 1e6, "gb_per_s": size / p50 / 1e9, "count": samples * batch}
+
+
+def target(size):
+    """The issue's target for `size`: nanobot/raw bounds, or None where it sets none."""
+    if size >= FRAME_BYTES:
+        return {"latency_p50_max": 1.1, "throughput_min": 0.9}
+    if size <= 64:
+        return {"latency_p50_max": 2.0, "throughput_min": 0.5}
+    return None
+
+
+def compare(size, settings, workdir, progress):
+    """Every figure for one payload size."""
+    result = {"size": size, "shape": list(payload_shape(size))}
+    result["memcpy"] = memcpy(size, 10 if settings.count < 100 else 50)
+    for kind in ("raw", "nanobot"):
+        progress("%s, %d bytes ..." % (kind, size))
+        result[kind] = measure(kind, size, settings, workdir)
+    raw, nb = result["raw"], result["nanobot"]
+    ratios = {
+        "latency_p50": nb["latency_us"]["p50"] / raw["latency_us"]["p50"],
+        "throughput": nb["throughput"]["msgs_per_s"] / raw["throughput"]["msgs_per_s"],
+    }
+    result["ratios"] = ratios
+    result["target"] = goal = target(size)
+    result["meets_target"] = goal and (
+        ratios["latency_p50"] <= goal["latency_p50_max"]
+        and ratios["throughput"] >= goal["throughput_min"]
+    )
+    return result
+
+
+# ------------------------------------------------------------------ the report
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine():
+    return {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "pyzmq": zmq.__version__,
+        "libzmq": zmq.zmq_version(),
+        "numpy": np.__version__,
+        "msgpack": ".".join(map(str, msgpack.version)),
+        "load_average": list(os.getloadavg()),
+    }
+
+
+def run(sizes, settings, progress=lambda line: None):
+    """The whole benchmark as a JSON-ready dict."""
+    report = {
+        "benchmark": "nanobot transport vs raw pyzmq, ipc://, two processes",
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": machine(),
+        "settings": {
+            "latency_count": settings.count,
+            "warmup": settings.warmup,
+            "burst": settings.burst,
+            "max_burst_bytes": settings.max_burst_bytes,
+            "pacing": "lock-step: the next message is sent when the last one is acknowledged",
+            "clock": "CLOCK_MONOTONIC (time.monotonic), shared by both processes",
+        },
+        "results": [],
+    }
+    workdir = tempfile.mkdtemp(prefix="nanobot-bench-")
+    try:
+        for size in sizes:
+            report["results"].append(compare(size, settings, workdir, progress))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return report
+
+
+def format_table(report):
+    m = report["machine"]
+    lines = [
+        "nanobot transport vs raw pyzmq, %s" % report["date"],
+        "%s, %d cores; Python %s; pyzmq %s (libzmq %s); numpy %s"
+        % (m["cpu"], m["cores"], m["python"], m["pyzmq"], m["libzmq"], m["numpy"]),
+        "",
+        "%10s %8s | %-26s | %-17s | %-28s | %s"
+        % ("payload", "memcpy", "latency p50 us", "latency p99 us", "throughput msg/s", "target"),
+        "%10s %8s | %8s %8s %8s | %8s %8s | %9s %9s %8s |"
+        % ("bytes", "us", "raw", "nanobot", "ratio", "raw", "nanobot", "raw", "nanobot", "ratio"),
+    ]
+    for r in report["results"]:
+        raw, nb = r["raw"], r["nanobot"]
+        verdict = {None: "-", True: "met", False: "MISSED"}[r["meets_target"]]
+        lines.append(
+            "%10d %8.1f | %8.1f %8.1f %8.2f | %8.1f %8.1f | %9.0f %9.0f %8.2f | %s"
+            % (
+                r["size"],
+                r["memcpy"]["p50_us"],
+                raw["latency_us"]["p50"],
+                nb["latency_us"]["p50"],
+                r["ratios"]["latency_p50"],
+                raw["latency_us"]["p99"],
+                nb["latency_us"]["p99"],
+                raw["throughput"]["msgs_per_s"],
+                nb["throughput"]["msgs_per_s"],
+                r["ratios"]["throughput"],
+                verdict,
+            )
+        )
+    return "\n".join(lines)
+
+
+def _sizes(text):
+    try:
+        sizes = [int(s) for s in text.split(",")]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError("give payload sizes in bytes, e.g. 64,921600")
+    return sizes
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.transport",
+        description="One-way latency and throughput of nanobot's Publisher/Subscriber against "
+        "raw pyzmq PUB/SUB between two processes over ipc://, with numpy memcpy for scale.",
+    )
+    parser.add_argument("--json", action="store_true", help="print every figure as JSON")
+    parser.add_argument("--quick", action="store_true", help="few messages: a smoke run")
+    parser.add_argument(
+        "--sizes", type=_sizes, default=list(SIZES), help="payload bytes, comma-separated"
+    )
+    parser.add_argument(
+        "--count",
+        type=int,
+        help="paced messages per latency figure (default 1000, 30 with --quick); throughput "
+        "bursts are 10x that, capped at 1 GiB of payload (64 MiB with --quick)",
+    )
+    args = parser.parse_args(argv)
+    count = args.count or (30 if args.quick else 1000)
+    if count < 1:
+        parser.error("--count must be at least 1")
+    settings = Settings.make(count, args.quick)
+
+    def progress(line):
+        print(line, file=sys.stderr, flush=True)
+
+    try:
+        report = run(args.sizes, settings, progress)
+    except RuntimeError as e:
+        print("benchmarks.transport: %s" % e, file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(format_table(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
