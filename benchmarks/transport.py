@@ -52,13 +52,18 @@ PROBE_INTERVAL_S = 0.002
 TIMEOUT_S = 30.0
 
 
-class Settings(collections.namedtuple("Settings", "count warmup burst max_burst_bytes")):
-    """Paced messages per latency figure (after `warmup` more), back-to-back messages per
-    throughput figure (`burst`, fewer if they would hold more than `max_burst_bytes`)."""
+class Settings(
+    collections.namedtuple("Settings", "count warmup burst rounds max_burst_bytes")
+):
+    """`count` paced messages per transport for latency (after `warmup` more); `rounds` bursts
+    of `burst` back-to-back messages per transport for throughput (fewer per burst if they
+    would hold more than `max_burst_bytes`)."""
 
     @classmethod
     def make(cls, count, quick=False):
-        return cls(count, max(5, count // 10), 10 * count, (64 if quick else 1024) << 20)
+        if quick:
+            return cls(count, max(5, count // 10), 5 * count, 2, 32 << 20)
+        return cls(count, max(5, count // 10), 5 * count, 5, 512 << 20)
 
     def burst_for(self, size):
         return max(10, min(self.burst, self.max_burst_bytes // size))
@@ -171,101 +176,113 @@ class NanobotReceiver:
 
 
 TRANSPORTS = {"raw": (RawSender, RawReceiver), "nanobot": (NanobotSender, NanobotReceiver)}
+KINDS = ("raw", "nanobot")
 
 
-# ------------------------------------------------------------------ one measurement
+# ------------------------------------------------------------------ one payload size
 
 
-def _sender_main(kind, endpoint, shape, hwm, conn):
+def _sender_main(endpoints, shape, hwm, conn):
     """The sender process: probe until the receiver answers, then run its commands."""
     context = zmq.Context()
-    sender = TRANSPORTS[kind][0](context, endpoint, np.full(shape, 7, np.uint8), hwm)
+    payload = np.full(shape, 7, np.uint8)
+    senders = {kind: TRANSPORTS[kind][0](context, ep, payload, hwm) for kind, ep in endpoints}
     try:
         while not conn.poll(PROBE_INTERVAL_S):
-            sender.send(PROBE)
-        conn.recv_bytes()  # the receiver has a probe: its subscription is in effect
-        for command, count in iter(conn.recv, None):
-            for index in range(count):
-                sender.send(index)
-                if command == "latency":
-                    conn.recv_bytes()  # the receiver's acknowledgement
+            for sender in senders.values():
+                sender.send(PROBE)
+        conn.recv_bytes()  # the receiver has a probe of each: its subscriptions are in effect
+        for command, kind, count in iter(conn.recv, None):
+            if command == "latency":  # lock-step, alternating transports
+                for index in range(count):
+                    for sender in senders.values():
+                        sender.send(index)
+                        conn.recv_bytes()  # the receiver's acknowledgement
+            else:  # a burst on one transport
+                send = senders[kind].send
+                for index in range(count):
+                    send(index)
     except EOFError:  # the receiver went away
         pass
     finally:
-        sender.close()
+        for sender in senders.values():
+            sender.close()
         context.term()
 
 
-class Measurement:
-    """A sender process publishing to a receiver here, over one transport, one payload size."""
+class Session:
+    """A sender process publishing one payload size to this process over both transports.
 
-    def __init__(self, kind, size, workdir, queue):
-        self.kind = kind
+    The transports take turns (message by message for latency, burst by burst for throughput)
+    so that whatever else the machine is doing weighs on both alike.
+    """
+
+    def __init__(self, size, workdir, queue):
         self.size = size
-        endpoint = "ipc://%s/%s-%d" % (workdir, kind, size)
         shape = payload_shape(size)
         self._context = zmq.Context()
-        self.receiver = TRANSPORTS[kind][1](self._context, endpoint, shape, queue)
-        self._poller = zmq.Poller()
-        self._poller.register(self.receiver.socket, zmq.POLLIN)
+        endpoints = [(kind, "ipc://%s/%s-%d" % (workdir, kind, size)) for kind in KINDS]
+        self.receivers = {
+            kind: TRANSPORTS[kind][1](self._context, ep, shape, queue) for kind, ep in endpoints
+        }
         spawn = multiprocessing.get_context("spawn")
         self._conn, child_conn = spawn.Pipe()
         self._process = spawn.Process(
-            target=_sender_main, args=(kind, endpoint, shape, queue, child_conn), daemon=True
+            target=_sender_main, args=(endpoints, shape, queue, child_conn), daemon=True
         )
         self._process.start()
         child_conn.close()
-        self._arrivals = self._arrive()
+        self._arrivals = {kind: self._arrive(kind) for kind in KINDS}
 
-    def _arrive(self):
-        """(index, send stamp, receive stamp) of each message but probes, in arrival order."""
+    def _arrive(self, kind):
+        """(index, send stamp, receive stamp) of each `kind` message, probes included."""
+        receiver = self.receivers[kind]
+        poller = zmq.Poller()
+        poller.register(receiver.socket, zmq.POLLIN)
         while True:
-            if not self._poller.poll(TIMEOUT_S * 1000):
+            if not poller.poll(TIMEOUT_S * 1000):
                 raise RuntimeError(
                     "no %d-byte message came through %s in %d s: the sender died or messages "
-                    "were dropped" % (self.size, self.kind, TIMEOUT_S)
+                    "were dropped" % (self.size, kind, TIMEOUT_S)
                 )
-            for index, stamp in self.receiver.messages():
-                received = now_ns()
-                if index != PROBE:
-                    yield index, stamp, received
+            for index, stamp in receiver.messages():
+                yield index, stamp, now_ns()
+
+    def _next(self, kind, expected):
+        """The next `kind` message but probes, which must be number `expected`."""
+        index = PROBE
+        while index == PROBE:
+            index, stamp, received = next(self._arrivals[kind])
+        if index != expected:
+            raise RuntimeError(
+                "%s message %d arrived where %d was expected: messages were lost"
+                % (kind, index, expected)
+            )
+        return stamp, received
 
     def handshake(self):
-        next(self._probes())
+        for kind in KINDS:
+            next(self._arrivals[kind])  # a probe
         self._conn.send_bytes(b"")
 
-    def _probes(self):
-        while True:
-            if not self._poller.poll(TIMEOUT_S * 1000):
-                raise RuntimeError("the %s sender sent no probe in %d s" % (self.kind, TIMEOUT_S))
-            yield from self.receiver.messages()
-
-    def _take(self, count):
-        for expected, (index, stamp, received) in zip(range(count), self._arrivals):
-            if index != expected:
-                raise RuntimeError(
-                    "%s message %d arrived where %d was expected: messages were lost"
-                    % (self.kind, index, expected)
-                )
-            yield stamp, received
-
     def latency_ns(self, count):
-        """One-way latency of `count` messages sent one at a time, in ns."""
-        self._conn.send(("latency", count))
-        samples = []
-        for stamp, received in self._take(count):
-            samples.append(received - stamp)
-            self._conn.send_bytes(b"")
+        """One-way latency of `count` messages per transport, each sent alone, in ns."""
+        self._conn.send(("latency", None, count))
+        samples = {kind: [] for kind in KINDS}
+        for index in range(count):
+            for kind in KINDS:
+                stamp, received = self._next(kind, index)
+                samples[kind].append(received - stamp)
+                self._conn.send_bytes(b"")
         return samples
 
-    def burst_s(self, count):
-        """Seconds from sending the first of `count` back-to-back messages to the last one
-        received."""
-        self._conn.send(("throughput", count))
-        first = last = None
-        for stamp, received in self._take(count):
-            first = stamp if first is None else first
-            last = received
+    def burst_s(self, kind, count):
+        """Seconds from sending the first of `count` back-to-back `kind` messages to receiving
+        the last."""
+        self._conn.send(("burst", kind, count))
+        first, _ = self._next(kind, 0)
+        for index in range(1, count):
+            _, last = self._next(kind, index)
         return (last - first) / 1e9
 
     def close(self):
@@ -278,42 +295,62 @@ class Measurement:
             self._process.terminate()
             self._process.join()
         self._conn.close()
-        self.receiver.close()
+        for receiver in self.receivers.values():
+            receiver.close()
         self._context.term()
 
 
-def measure(kind, size, settings, workdir):
-    """Latency and throughput figures for `kind` ('raw' or 'nanobot') at `size` bytes."""
-    burst = settings.burst_for(size)
-    queue = max(settings.count + settings.warmup, burst) + 100  # + room for late probes
-    run = Measurement(kind, size, workdir, queue)
-    try:
-        run.handshake()
-        latency = run.latency_ns(settings.warmup + settings.count)[settings.warmup :]
-        seconds = run.burst_s(burst)
-        dropped = run.receiver.dropped
-    finally:
-        run.close()
-    if dropped:
-        raise RuntimeError("%s dropped %d messages; raise its queue" % (kind, dropped))
-    us = np.array(latency) / 1e3
+def _latency_figures(samples_ns):
+    us = np.array(samples_ns) / 1e3
     return {
-        "latency_us": {
-            "p50": float(np.percentile(us, 50)),
-            "p99": float(np.percentile(us, 99)),
-            "mean": float(us.mean()),
-            "min": float(us.min()),
-            "max": float(us.max()),
-            "count": len(latency),
-        },
-        "throughput": {
-            "msgs_per_s": burst / seconds,
-            "mb_per_s": burst * size / seconds / 1e6,
-            "seconds": seconds,
-            "sent": burst,
-            "received": burst,
-            "dropped": dropped,
-        },
+        "p50": float(np.percentile(us, 50)),
+        "p99": float(np.percentile(us, 99)),
+        "mean": float(us.mean()),
+        "min": float(us.min()),
+        "max": float(us.max()),
+        "count": len(us),
+    }
+
+
+def _throughput_figures(size, burst, seconds, dropped):
+    rates = [burst / s for s in seconds]
+    return {
+        "msgs_per_s": float(np.median(rates)),
+        "mb_per_s": float(np.median(rates)) * size / 1e6,
+        "rounds_msgs_per_s": rates,
+        "sent": burst * len(seconds),
+        "received": burst * len(seconds),
+        "dropped": dropped,
+    }
+
+
+def measure(size, settings, workdir):
+    """Latency and throughput figures of both transports at `size` bytes, by transport."""
+    burst = settings.burst_for(size)
+    # Every message of the session, not just one burst: a ZeroMQ pipe learns that its reader
+    # has caught up only every HWM/2 messages, so a burst after the paced messages meets a
+    # queue that looks fuller than it is. Late probes take at most the last 1000 places.
+    queue = settings.warmup + settings.count + settings.rounds * burst + 1000
+    session = Session(size, workdir, queue)
+    seconds = {kind: [] for kind in KINDS}
+    try:
+        session.handshake()
+        latency = session.latency_ns(settings.warmup + settings.count)
+        for turn in range(settings.rounds):
+            for kind in KINDS if turn % 2 == 0 else KINDS[::-1]:
+                seconds[kind].append(session.burst_s(kind, burst))
+        dropped = {kind: r.dropped for kind, r in session.receivers.items()}
+    finally:
+        session.close()
+    for kind in KINDS:
+        if dropped[kind]:
+            raise RuntimeError("%s dropped %d messages; raise its queue" % (kind, dropped[kind]))
+    return {
+        kind: {
+            "latency_us": _latency_figures(latency[kind][settings.warmup :]),
+            "throughput": _throughput_figures(size, burst, seconds[kind], dropped[kind]),
+        }
+        for kind in KINDS
     }
 
 
@@ -345,9 +382,8 @@ def compare(size, settings, workdir, progress):
     """Every figure for one payload size."""
     result = {"size": size, "shape": list(payload_shape(size))}
     result["memcpy"] = memcpy(size, 10 if settings.count < 100 else 50)
-    for kind in ("raw", "nanobot"):
-        progress("%s, %d bytes ..." % (kind, size))
-        result[kind] = measure(kind, size, settings, workdir)
+    progress("%d bytes ..." % size)
+    result.update(measure(size, settings, workdir))
     raw, nb = result["raw"], result["nanobot"]
     ratios = {
         "latency_p50": nb["latency_us"]["p50"] / raw["latency_us"]["p50"],
@@ -400,8 +436,10 @@ def run(sizes, settings, progress=lambda line: None):
             "latency_count": settings.count,
             "warmup": settings.warmup,
             "burst": settings.burst,
+            "rounds": settings.rounds,
             "max_burst_bytes": settings.max_burst_bytes,
-            "pacing": "lock-step: the next message is sent when the last one is acknowledged",
+            "pacing": "lock-step: the next message is sent when the last one is acknowledged; "
+            "the transports alternate message by message (latency), burst by burst (throughput)",
             "clock": "CLOCK_MONOTONIC (time.monotonic), shared by both processes",
         },
         "results": [],
@@ -474,7 +512,8 @@ def main(argv=None):
         "--count",
         type=int,
         help="paced messages per latency figure (default 1000, 30 with --quick); throughput "
-        "bursts are 10x that, capped at 1 GiB of payload (64 MiB with --quick)",
+        "is the median of 5 bursts (2 with --quick) of 5x that, each at most 512 MiB "
+        "of payload (32 MiB with --quick)",
     )
     args = parser.parse_args(argv)
     count = args.count or (30 if args.quick else 1000)
