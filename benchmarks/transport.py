@@ -52,18 +52,25 @@ PROBE_INTERVAL_S = 0.002
 TIMEOUT_S = 30.0
 
 
-class Settings(
-    collections.namedtuple("Settings", "count warmup burst rounds max_burst_bytes")
-):
-    """`count` paced messages per transport for latency (after `warmup` more); `rounds` bursts
-    of `burst` back-to-back messages per transport for throughput (fewer per burst if they
-    would hold more than `max_burst_bytes`)."""
+class Settings(collections.namedtuple("Settings", "count rounds burst max_burst_bytes")):
+    """Per transport: `count` paced messages for latency and `rounds` bursts of `burst`
+    back-to-back messages for throughput (fewer if they would hold over `max_burst_bytes`).
+
+    The paced messages go in `rounds` blocks, each after a warm-up of its own."""
 
     @classmethod
     def make(cls, count, quick=False):
         if quick:
-            return cls(count, max(5, count // 10), 5 * count, 2, 32 << 20)
-        return cls(count, max(5, count // 10), 5 * count, 5, 512 << 20)
+            return cls(count, 2, 5 * count, 32 << 20)
+        return cls(count, 5, 5 * count, 512 << 20)
+
+    @property
+    def block(self):
+        return max(1, self.count // self.rounds)
+
+    @property
+    def warmup(self):
+        return max(5, self.block // 10)
 
     def burst_for(self, size):
         return max(10, min(self.burst, self.max_burst_bytes // size))
@@ -202,15 +209,11 @@ def _sender_main(endpoints, shape, hwm, conn):
                 sender.send(PROBE)
         conn.recv_bytes()  # the receiver has a probe of each: its subscriptions are in effect
         for command, kind, count in iter(conn.recv, None):
-            if command == "latency":  # lock-step, alternating transports
-                for index in range(count):
-                    for sender in senders.values():
-                        sender.send(index)
-                        conn.recv_bytes()  # the receiver's acknowledgement
-            else:  # a burst on one transport
-                send = senders[kind].send
-                for index in range(count):
-                    send(index)
+            send = senders[kind].send
+            for index in range(count):
+                send(index)
+                if command == "latency":
+                    conn.recv_bytes()  # the receiver's acknowledgement
     except EOFError:  # the receiver went away
         pass
     finally:
@@ -222,8 +225,9 @@ def _sender_main(endpoints, shape, hwm, conn):
 class Session:
     """A sender process publishing one payload size to this process over both transports.
 
-    The transports take turns (message by message for latency, burst by burst for throughput)
-    so that whatever else the machine is doing weighs on both alike.
+    The transports take turns, block by block, so that whatever else the machine is doing
+    weighs on both alike. (Message by message would be unfair: each message would pay for the
+    clean-up after the other transport's last one.)
     """
 
     def __init__(self, size, workdir, queue):
@@ -271,15 +275,14 @@ class Session:
             next(self._arrivals[kind])  # a probe
         self._conn.send_bytes(b"")
 
-    def latency_ns(self, count):
-        """One-way latency of `count` messages per transport, each sent alone, in ns."""
-        self._conn.send(("latency", None, count))
-        samples = {kind: [] for kind in KINDS}
+    def latency_ns(self, kind, count):
+        """One-way latency of `count` `kind` messages, each sent alone, in ns."""
+        self._conn.send(("latency", kind, count))
+        samples = []
         for index in range(count):
-            for kind in KINDS:
-                stamp, received = self._next(kind, index)
-                samples[kind].append(received - stamp)
-                self._conn.send_bytes(b"")
+            stamp, received = self._next(kind, index)
+            samples.append(received - stamp)
+            self._conn.send_bytes(b"")
         return samples
 
     def burst_s(self, kind, count):
@@ -336,14 +339,19 @@ def measure(size, settings, workdir):
     # Every message of the session, not just one burst: a ZeroMQ pipe learns that its reader
     # has caught up only every HWM/2 messages, so a burst after the paced messages meets a
     # queue that looks fuller than it is. Late probes take at most the last 1000 places.
-    queue = settings.warmup + settings.count + settings.rounds * burst + 1000
+    queue = settings.rounds * (settings.warmup + settings.block + burst) + 1000
     session = Session(size, workdir, queue)
+    latency = {kind: [] for kind in KINDS}
     seconds = {kind: [] for kind in KINDS}
+    turns = [KINDS if turn % 2 == 0 else KINDS[::-1] for turn in range(settings.rounds)]
     try:
         session.handshake()
-        latency = session.latency_ns(settings.warmup + settings.count)
-        for turn in range(settings.rounds):
-            for kind in KINDS if turn % 2 == 0 else KINDS[::-1]:
+        for kinds in turns:
+            for kind in kinds:
+                samples = session.latency_ns(kind, settings.warmup + settings.block)
+                latency[kind].extend(samples[settings.warmup :])
+        for kinds in turns:
+            for kind in kinds:
                 seconds[kind].append(session.burst_s(kind, burst))
         dropped = {kind: r.dropped for kind, r in session.receivers.items()}
     finally:
@@ -353,7 +361,7 @@ def measure(size, settings, workdir):
             raise RuntimeError("%s dropped %d messages; raise its queue" % (kind, dropped[kind]))
     return {
         kind: {
-            "latency_us": _latency_figures(latency[kind][settings.warmup :]),
+            "latency_us": _latency_figures(latency[kind]),
             "throughput": _throughput_figures(size, burst, seconds[kind], dropped[kind]),
         }
         for kind in KINDS
@@ -439,13 +447,13 @@ def run(sizes, settings, progress=lambda line: None):
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": machine(),
         "settings": {
-            "latency_count": settings.count,
-            "warmup": settings.warmup,
+            "latency_count": settings.rounds * settings.block,
+            "warmup_per_round": settings.warmup,
             "burst": settings.burst,
             "rounds": settings.rounds,
             "max_burst_bytes": settings.max_burst_bytes,
-            "pacing": "lock-step: the next message is sent when the last one is acknowledged; "
-            "the transports alternate message by message (latency), burst by burst (throughput)",
+            "pacing": "lock-step: the next message is sent when the last one is acknowledged",
+            "turns": "the transports alternate, block by block of paced messages, burst by burst",
             "clock": "CLOCK_MONOTONIC (time.monotonic), shared by both processes",
         },
         "results": [],
@@ -517,9 +525,9 @@ def main(argv=None):
     parser.add_argument(
         "--count",
         type=int,
-        help="paced messages per latency figure (default 1000, 30 with --quick); throughput "
-        "is the median of 5 bursts (2 with --quick) of 5x that, each at most 512 MiB "
-        "of payload (32 MiB with --quick)",
+        help="paced messages per transport for latency (default 1000, 30 with --quick), in 5 "
+        "blocks (2 with --quick); throughput is the median of as many bursts of 5x that, each "
+        "at most 512 MiB of payload (32 MiB with --quick)",
     )
     args = parser.parse_args(argv)
     count = args.count or (30 if args.quick else 1000)
