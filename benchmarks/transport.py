@@ -87,7 +87,7 @@ def payload_shape(size):
     for width, height in RESOLUTIONS:
         if size == width * height * 3:
             return (height, width, 3)
-    side = int(round(size**0.5))
+    side = round(size**0.5)
     return (side, side) if side * side == size else (1, size)
 
 
@@ -234,7 +234,7 @@ class Session:
         self.size = size
         shape = payload_shape(size)
         self._context = zmq.Context()
-        endpoints = [(kind, "ipc://%s/%s-%d" % (workdir, kind, size)) for kind in KINDS]
+        endpoints = [(kind, f"ipc://{workdir}/{kind}-{size}") for kind in KINDS]
         self.receivers = {
             kind: TRANSPORTS[kind][1](self._context, ep, shape, queue) for kind, ep in endpoints
         }
@@ -254,8 +254,8 @@ class Session:
                 yield index, stamp, now_ns()
         except TimeoutError:
             raise RuntimeError(
-                "no %d-byte message came through %s in %d s: the sender died or messages were "
-                "dropped" % (self.size, kind, TIMEOUT_S)
+                f"no {self.size}-byte message came through {kind} in {TIMEOUT_S:.0f} s: the "
+                "sender died or messages were dropped"
             ) from None
 
     def _next(self, kind, expected):
@@ -265,8 +265,7 @@ class Session:
             index, stamp, received = next(self._arrivals[kind])
         if index != expected:
             raise RuntimeError(
-                "%s message %d arrived where %d was expected: messages were lost"
-                % (kind, index, expected)
+                f"{kind} message {index} arrived where {expected} was expected: messages were lost"
             )
         return stamp, received
 
@@ -358,7 +357,7 @@ def measure(size, settings, workdir):
         session.close()
     for kind in KINDS:
         if dropped[kind]:
-            raise RuntimeError("%s dropped %d messages; raise its queue" % (kind, dropped[kind]))
+            raise RuntimeError(f"{kind} dropped {dropped[kind]} messages; raise its queue")
     return {
         kind: {
             "latency_us": _latency_figures(latency[kind]),
@@ -396,7 +395,7 @@ def compare(size, settings, workdir, progress):
     """Every figure for one payload size."""
     result = {"size": size, "shape": list(payload_shape(size))}
     result["memcpy"] = memcpy(size, 10 if settings.count < 100 else 50)
-    progress("%d bytes ..." % size)
+    progress(f"{size} bytes ...")
     result.update(measure(size, settings, workdir))
     raw, nb = result["raw"], result["nanobot"]
     ratios = {
@@ -470,33 +469,25 @@ def run(sizes, settings, progress=lambda line: None):
 def format_table(report):
     m = report["machine"]
     lines = [
-        "nanobot transport vs raw pyzmq, %s" % report["date"],
-        "%s, %d cores; Python %s; pyzmq %s (libzmq %s); numpy %s"
-        % (m["cpu"], m["cores"], m["python"], m["pyzmq"], m["libzmq"], m["numpy"]),
+        f"nanobot transport vs raw pyzmq, {report['date']}",
+        f"{m['cpu']}, {m['cores']} cores; Python {m['python']}; pyzmq {m['pyzmq']} "
+        f"(libzmq {m['libzmq']}); numpy {m['numpy']}",
         "",
-        "%10s %8s | %-26s | %-17s | %-28s | %s"
-        % ("payload", "memcpy", "latency p50 us", "latency p99 us", "throughput msg/s", "target"),
-        "%10s %8s | %8s %8s %8s | %8s %8s | %9s %9s %8s |"
-        % ("bytes", "us", "raw", "nanobot", "ratio", "raw", "nanobot", "raw", "nanobot", "ratio"),
+        f"{'payload':>10} {'memcpy':>8} | {'latency p50 us':<26} | {'latency p99 us':<17} | "
+        f"{'throughput msg/s':<28} | target",
+        f"{'bytes':>10} {'us':>8} | {'raw':>8} {'nanobot':>8} {'ratio':>8} | {'raw':>8} "
+        f"{'nanobot':>8} | {'raw':>9} {'nanobot':>9} {'ratio':>8} |",
     ]
     for r in report["results"]:
         raw, nb = r["raw"], r["nanobot"]
         verdict = {None: "-", True: "met", False: "MISSED"}[r["meets_target"]]
+        lat_raw, lat_nb = raw["latency_us"], nb["latency_us"]
+        thr_raw, thr_nb = raw["throughput"]["msgs_per_s"], nb["throughput"]["msgs_per_s"]
         lines.append(
-            "%10d %8.1f | %8.1f %8.1f %8.2f | %8.1f %8.1f | %9.0f %9.0f %8.2f | %s"
-            % (
-                r["size"],
-                r["memcpy"]["p50_us"],
-                raw["latency_us"]["p50"],
-                nb["latency_us"]["p50"],
-                r["ratios"]["latency_p50"],
-                raw["latency_us"]["p99"],
-                nb["latency_us"]["p99"],
-                raw["throughput"]["msgs_per_s"],
-                nb["throughput"]["msgs_per_s"],
-                r["ratios"]["throughput"],
-                verdict,
-            )
+            f"{r['size']:>10} {r['memcpy']['p50_us']:>8.1f} | {lat_raw['p50']:>8.1f} "
+            f"{lat_nb['p50']:>8.1f} {r['ratios']['latency_p50']:>8.2f} | {lat_raw['p99']:>8.1f} "
+            f"{lat_nb['p99']:>8.1f} | {thr_raw:>9.0f} {thr_nb:>9.0f} "
+            f"{r['ratios']['throughput']:>8.2f} | {verdict}"
         )
     return "\n".join(lines)
 
@@ -541,7 +532,7 @@ def main(argv=None):
     try:
         report = run(args.sizes, settings, progress)
     except RuntimeError as e:
-        print("benchmarks.transport: %s" % e, file=sys.stderr)
+        print(f"benchmarks.transport: {e}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps(report, indent=2))

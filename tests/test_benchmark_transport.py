@@ -20,13 +20,13 @@ SIZES = [64, 65536, 921600, 2764800]
 @pytest.fixture(scope="module")
 def report():
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]))
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: UP022 (capture_output and text= need Python 3.7)
         [sys.executable, "-m", "benchmarks.transport", "--json", "--quick"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        universal_newlines=True,
+        universal_newlines=True,  # noqa: UP021
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
@@ -36,7 +36,7 @@ def report():
 def test_report_names_the_machine_and_the_date(report):
     m = report["machine"]
     assert m["cores"] >= 1 and m["cpu"]
-    assert m["python"] == "%d.%d.%d" % sys.version_info[:3]
+    assert m["python"] == "{}.{}.{}".format(*sys.version_info[:3])
     for key in ("pyzmq", "libzmq", "numpy", "msgpack"):
         assert m[key][0].isdigit(), key
     assert report["date"].endswith("Z") and report["date"][:2] == "20"
