@@ -62,7 +62,7 @@ class Settings(collections.namedtuple("Settings", "count rounds burst max_burst_
     def make(cls, count, quick=False):
         if quick:
             return cls(count, 2, 5 * count, 32 << 20)
-        return cls(count, 5, 5 * count, 512 << 20)
+        return cls(count, 10, 2 * count, 512 << 20)
 
     @property
     def block(self):
@@ -516,9 +516,9 @@ def main(argv=None):
     parser.add_argument(
         "--count",
         type=int,
-        help="paced messages per transport for latency (default 1000, 30 with --quick), in 5 "
-        "blocks (2 with --quick); throughput is the median of as many bursts of 5x that, each "
-        "at most 512 MiB of payload (32 MiB with --quick)",
+        help="paced messages per transport for latency (default 1000, 30 with --quick), in 10 "
+        "blocks (2 with --quick); throughput is the median of as many bursts of 2x that (5x "
+        "with --quick), each at most 512 MiB of payload (32 MiB with --quick)",
     )
     args = parser.parse_args(argv)
     count = args.count or (30 if args.quick else 1000)

@@ -90,6 +90,6 @@ def test_payloads_travel_as_camera_like_images(size, shape):
 
 def test_bursts_are_capped_by_bytes_but_never_tiny():
     settings = transport.Settings.make(1000)
-    assert settings.burst_for(64) == 5000
+    assert settings.burst_for(64) == 2000
     assert settings.burst_for(2764800) == (512 << 20) // 2764800
     assert settings.burst_for(1 << 40) == 10
