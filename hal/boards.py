@@ -9,7 +9,8 @@ sentence naming the pin and what it can do instead::
     # PinUsageError: pin 2 on the Jetson Nano dev kit is 5V power; it cannot be an output.
     # GPIO pins: 7, 11, 12, 13, 15, 16, 18, 19, 21, 22, 23, 24, 26, 29, 31, 32, 33, 35, ...
 
-The Jetson GPIO tables mirror Jetson.GPIO's ``gpio_pin_data.py`` (tests check they agree).
+The Jetson GPIO tables and compatible strings mirror Jetson.GPIO's ``gpio_pin_data.py`` (tests
+check they agree); :func:`hal.platform.detect` finds which board this is from them.
 """
 
 import collections
@@ -70,12 +71,13 @@ class HeaderPin(
 class Board:
     """A board's 40-pin header and the rules user space must follow on it."""
 
-    def __init__(self, key, title, pins, pull_configurable, compatible, pwm_note=""):
+    def __init__(self, key, title, pins, pull_configurable, compatible, model, pwm_note=""):
         self.key = key
         self.title = title
         self.pins = collections.OrderedDict((p.number, p) for p in pins)
         self.pull_configurable = pull_configurable
-        self.compatible = tuple(compatible)  # /proc/device-tree/compatible entries
+        self.compatible = tuple(compatible)  # /proc/device-tree/compatible entries naming it
+        self.model = model  # what /proc/device-tree/model says, where compatible names none
         self.pwm_note = pwm_note  # what must be done before PWM reaches the pins
         self._by_name = {}
         for p in pins:
@@ -306,6 +308,7 @@ BOARDS = collections.OrderedDict(
             _header(_NANO_GPIO, _jetson_extra(1, 0, "/dev/ttyTHS1"), gpio_everywhere=False),
             pull_configurable=False,
             compatible=("nvidia,p3450-0000", "nvidia,p3450-0002", "nvidia,jetson-nano"),
+            model="Jetson Nano",
             pwm_note=_JETSON_PWM_NOTE.format("pwm0 (pin 32) and/or pwm2 (pin 33)")
             + "; or, until the next boot, `sudo busybox devmem 0x700031fc 32 0x45` (pin 32) "
             "and `sudo busybox devmem 0x6000d504 32 0x2` (pin 33)",
@@ -315,11 +318,13 @@ BOARDS = collections.OrderedDict(
             "Jetson Orin Nano dev kit",
             _header(_ORIN_NANO_GPIO, _jetson_extra(7, 1, "/dev/ttyTHS0"), gpio_everywhere=False),
             pull_configurable=False,
-            compatible=tuple(
-                f"nvidia,p{carrier}-0000+p3767-000{sku}"
-                for carrier in ("3509", "3768")
-                for sku in (3, 4, 5)
+            compatible=tuple(  # the -super modules run JetPack 6.1's Super mode
+                f"nvidia,{carrier}+p3767-{module}{super_}"
+                for carrier in ("p3509-0000", "p3768-0000")
+                for module in ("0003", "0004", "0005")
+                for super_ in ("", "-super")
             ),
+            model="Orin Nano",
             pwm_note=_JETSON_PWM_NOTE.format("pwm1 (pin 15), pwm7 (pin 32) and/or pwm5 (pin 33)"),
         ),
         Board(
@@ -328,6 +333,7 @@ BOARDS = collections.OrderedDict(
             _header(_PI_GPIO, _PI_EXTRA, gpio_everywhere=True, fixed_pull=(3, 5)),
             pull_configurable=True,
             compatible=("raspberrypi,4-model-b", "brcm,bcm2711"),
+            model="Raspberry Pi 4",
             pwm_note="enable the hardware PWM overlay: add `dtoverlay=pwm-2chan` to "
             "/boot/config.txt and reboot",
         ),

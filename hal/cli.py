@@ -11,7 +11,8 @@ import sys
 import time
 
 from hal.boards import BOARDS, PinUsageError, get_board
-from hal.gpio import GPIOSetupError, detect_board, get_factory
+from hal.gpio import GPIOSetupError, get_factory
+from hal.platform import detect
 
 __all__ = ["main", "pinout_table"]
 
@@ -37,7 +38,7 @@ def _bcm(pin):
 
 
 def _pinout(args):
-    board = args.board or detect_board() or "jetson-nano"
+    board = args.board or detect().name or "jetson-nano"
     print(pinout_table(board))
     return 0
 

@@ -15,7 +15,7 @@ from hal.boards import PinUsageError
 from hal.gpio.clock import VirtualClock, WallClock
 from hal.gpio.guidance import GPIOSetupError
 from hal.gpio.pin import Factory, Pin
-from hal.gpio.selection import default_factory, detect_board, get_factory, set_default_factory
+from hal.gpio.selection import default_factory, get_factory, set_default_factory
 
 __all__ = [
     "Factory",
@@ -25,7 +25,6 @@ __all__ = [
     "VirtualClock",
     "WallClock",
     "default_factory",
-    "detect_board",
     "get_factory",
     "set_default_factory",
 ]

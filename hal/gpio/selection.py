@@ -12,38 +12,14 @@ import threading
 
 from hal.boards import BOARDS, PinUsageError
 from hal.gpio.guidance import GPIOSetupError, missing_module, no_permission
+from hal.platform import detect
 
-__all__ = ["BACKENDS", "default_factory", "detect_board", "get_factory", "set_default_factory"]
+__all__ = ["BACKENDS", "default_factory", "get_factory", "set_default_factory"]
 
 log = logging.getLogger("hal.gpio")
 
 BACKENDS = ("sim", "jetson", "rpi", "auto")
-DEVICE_TREE = "/proc/device-tree"
 _MODULES = {"jetson": "Jetson.GPIO", "rpi": "RPi.GPIO"}
-
-
-def _read(path):
-    try:
-        with open(path, "rb") as f:
-            return f.read().decode("ascii", "replace")
-    except OSError:
-        return ""
-
-
-def detect_board(device_tree=DEVICE_TREE):
-    """The key of the board this runs on (from ``device_tree``/compatible and model), or None."""
-    compatible = [c for c in _read(os.path.join(device_tree, "compatible")).split("\0") if c]
-    for board in BOARDS.values():
-        if any(c.startswith(known) for c in compatible for known in board.compatible):
-            return board.key
-    model = _read(os.path.join(device_tree, "model")).rstrip("\0")
-    if "Raspberry Pi 4" in model:
-        return "rpi4"
-    if "Orin Nano" in model:
-        return "orin-nano"
-    if "Jetson Nano" in model:
-        return "jetson-nano"
-    return None
 
 
 def _import_module(backend):
@@ -61,13 +37,14 @@ def _import_module(backend):
         ) from error
 
 
-def get_factory(backend=None, board=None, clock=None, module=None, device_tree=DEVICE_TREE):
+def get_factory(backend=None, board=None, clock=None, module=None, root="/"):
     """A GPIO factory for ``backend`` ("sim", "jetson", "rpi", "auto") and ``board``.
 
     ``backend`` defaults to the NANOBOT_HAL environment variable, then "auto": the real backend
     on a detected Jetson or Raspberry Pi, the simulator elsewhere. ``board`` defaults to the
     detected one (the simulator falls back to "jetson-nano"). ``module`` replaces the imported
-    RPi.GPIO-style module (tests pass a stand-in); ``clock`` stamps events.
+    RPi.GPIO-style module (tests pass a stand-in); ``clock`` stamps events; ``root`` is where
+    detection looks for the device tree (see :func:`hal.platform.detect`).
     """
     requested = backend or os.environ.get("NANOBOT_HAL") or "auto"
     name = requested.lower()
@@ -77,7 +54,7 @@ def get_factory(backend=None, board=None, clock=None, module=None, device_tree=D
                 requested, "the argument" if backend else "NANOBOT_HAL", ", ".join(BACKENDS)
             )
         )
-    detected = detect_board(device_tree)
+    detected = detect(root).name
     reason = "requested"
     if name == "auto":
         if detected is None:
@@ -95,7 +72,7 @@ def get_factory(backend=None, board=None, clock=None, module=None, device_tree=D
             raise GPIOSetupError(
                 "the {} GPIO backend was requested but no supported board was detected in {}; "
                 "pass board= (one of {}) or use NANOBOT_HAL=sim".format(
-                    name, device_tree, ", ".join(BOARDS)
+                    name, os.path.join(root, "proc/device-tree"), ", ".join(BOARDS)
                 )
             )
         from hal.gpio.rpigpio import RPiGPIOFactory
