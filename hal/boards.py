@@ -310,8 +310,9 @@ BOARDS = collections.OrderedDict(
             compatible=("nvidia,p3450-0000", "nvidia,p3450-0002", "nvidia,jetson-nano"),
             model="Jetson Nano",
             pwm_note=_JETSON_PWM_NOTE.format("pwm0 (pin 32) and/or pwm2 (pin 33)")
-            + "; or, until the next boot, `sudo busybox devmem 0x700031fc 32 0x45` (pin 32) "
-            "and `sudo busybox devmem 0x6000d504 32 0x2` (pin 33)",
+            + "; or, until the next boot, `sudo busybox devmem 0x700031fc 32 0x45; sudo busybox "
+            "devmem 0x6000d504 32 0x2` (pin 32) and `sudo busybox devmem 0x70003248 32 0x46; "
+            "sudo busybox devmem 0x6000d100 32 0x00` (pin 33)",
         ),
         Board(
             "orin-nano",

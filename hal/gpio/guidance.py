@@ -6,7 +6,14 @@ raised by Jetson.GPIO / RPi.GPIO / rpi-lgpio to one of them (or returns None).
 
 import errno
 
-__all__ = ["GPIOSetupError", "explain", "missing_module", "no_permission", "pwm_not_muxed"]
+__all__ = [
+    "GPIO_GROUP_FIX",
+    "GPIOSetupError",
+    "explain",
+    "missing_module",
+    "no_permission",
+    "pwm_not_muxed",
+]
 
 GPIO_GROUP_FIX = (
     "add your user to the gpio group and install the udev rule that Jetson.GPIO ships: "
