@@ -384,7 +384,7 @@ def _run(argv):
     try:
         done = subprocess.run(
             argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=10,
-            universal_newlines=True,  # noqa: UP021 (text= is 3.7+)
+            universal_newlines=True,
         )  # fmt: skip
     except (OSError, subprocess.TimeoutExpired) as error:
         return 127, str(error)

@@ -7,8 +7,9 @@ import sys
 
 import pytest
 
-from conftest import wait_for
 from nanobot import endpoints
+
+from conftest import wait_for
 
 
 def nanobot(*args, timeout=60):

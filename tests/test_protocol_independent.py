@@ -22,12 +22,13 @@ import time
 import numpy as np
 import pytest
 import zmq
-from docblocks import named_block
 
 from nanobot import codec, endpoints, msgs
 from nanobot.node import Input, Node
 from nanobot.runtime import NodeThread
 from nanobot.transport import Publisher, Subscriber
+
+from docblocks import named_block
 
 GRAPH = "wire"
 TIMEOUT = 30.0  # seconds, for a whole exchange on a loaded machine
