@@ -174,9 +174,12 @@ def _paste(frame, sprite, left, top):
     roi = frame[y0:y1, x0:x1]
     roi[:] = roi * (1.0 - a) + c + 0.5
     bx0, by0, bx1, by1 = sprite.box
-    box = (max(left + bx0, 0), max(top + by0, 0), min(left + bx1, w), min(top + by1, h))
-    if box[0] >= box[2] or box[1] >= box[3]:
-        return None
+    box = (left + bx0, top + by0, left + bx1, top + by1)
+    if box[0] < 0 or box[1] < 0 or box[2] > w or box[3] > h:  # cut by the frame's edge:
+        ys, xs = np.nonzero(a[:, :, 0] >= sprites.BOX_ALPHA)  # the box of what is in view
+        if not len(xs):
+            return None
+        box = (x0 + int(xs.min()), y0 + int(ys.min()), x0 + int(xs.max()) + 1, y0 + int(ys.max()) + 1)
     visibility = float(a.sum()) / sprite.mass
     return (*box, round(visibility, 4))
 
