@@ -39,8 +39,12 @@ def measure(frames, seed, render=True, overview=False):
         if overview:
             world.overview()
     wall = time.perf_counter() - start
-    return {"frames": frames, "seconds": round(wall, 4), "fps": round(frames / wall, 1),
-            "realtime_factor": round(frames * dt / wall, 1)}  # fmt: skip
+    return {
+        "frames": frames,
+        "seconds": round(wall, 4),
+        "fps": round(frames / wall, 1),
+        "realtime_factor": round(frames * dt / wall, 1),
+    }
 
 
 def main(argv=None):
@@ -54,8 +58,12 @@ def main(argv=None):
         "physics_only": measure(args.frames, args.seed, render=False),
         "camera_and_overview": measure(args.frames // 3, args.seed, overview=True),
         "target_fps": 300,
-        "machine": {"python": platform.python_version(), "numpy": np.__version__,
-                    "opencv": cv2.__version__, "cpu": platform.processor() or platform.machine()},  # fmt: skip
+        "machine": {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "opencv": cv2.__version__,
+            "cpu": platform.processor() or platform.machine(),
+        },
     }
     if args.json:
         print(json.dumps(results))

@@ -54,9 +54,11 @@ class CameraView:
         )
         _, top = self.calibration.to_pixels(0, -world.cell.belt_width / 2)
         _, bottom = self.calibration.to_pixels(0, world.cell.belt_width / 2)
-        self.rows = (max(0, int(round(top))), min(cam.height, int(round(bottom))))
+        self.rows = (max(0, round(top)), min(cam.height, round(bottom)))
         self._background = _frame_rails(cam.width, cam.height, self.rows)
-        self._texture = {1: _belt_texture(world.rng("texture"), self.rows[1] - self.rows[0], cam.width)}
+        self._texture = {
+            1: _belt_texture(world.rng("texture"), self.rows[1] - self.rows[0], cam.width)
+        }
         noise_rng = world.rng("noise")
         self._noise = _noise_bank(noise_rng, cam.height, cam.width, cam.noise)
         self._noise_rng = noise_rng
@@ -92,13 +94,13 @@ class CameraView:
 
     def render(self, items=True):
         """Render the camera's view now, faults aside (``items=False``: the bare belt)."""
-        w, h = self.cam.width, self.cam.height
+        w, _h = self.cam.width, self.cam.height
         speed = abs(self.world.belt.speed) * (1 - self.world.faults.belt_slip)
-        blur = max(1, int(round(speed * self.cam.exposure * self.cam.px_per_mm)))
+        blur = max(1, round(speed * self.cam.exposure * self.cam.px_per_mm))
         frame = self._background.copy()
         top, bottom = self.rows
         texture = self._blurred_texture(blur)
-        offset = int(round(self.world.belt.travel * self.cam.px_per_mm)) % TEXTURE_PERIOD
+        offset = round(self.world.belt.travel * self.cam.px_per_mm) % TEXTURE_PERIOD
         start = (-offset) % TEXTURE_PERIOD
         frame[top:bottom] = texture[:, start : start + w]
         self._boxes = self._paste_items(frame, blur) if items else []
@@ -110,7 +112,7 @@ class CameraView:
         w = self.cam.width
         frame = self._background.copy()
         top, bottom = self.rows
-        offset = int(round(self.world.belt.travel * self.cam.px_per_mm)) % TEXTURE_PERIOD
+        offset = round(self.world.belt.travel * self.cam.px_per_mm) % TEXTURE_PERIOD
         start = (-offset) % TEXTURE_PERIOD
         frame[top:bottom] = self._texture[1][:, start : start + w]
         return frame
@@ -139,7 +141,7 @@ class CameraView:
     def _paste_items(self, frame, blur):
         cal = self.calibration
         x_lo, x_hi = cal.x0, cal.x0 + cal.width / cal.px_per_mm
-        h, w = frame.shape[:2]
+        _h, _w = frame.shape[:2]
         boxes, keep = [], {}
         for item in self.world.items:
             if item.x + item.hx < x_lo - 5 or item.x - item.hx > x_hi + 5:
@@ -148,8 +150,8 @@ class CameraView:
             sprite = self._sprites.get(key) or self._sprite(item, blur)
             keep[key] = sprite
             u, v = cal.to_pixels(item.x, item.y)
-            left = int(round(u - sprite.centre[0]))
-            top = int(round(v - sprite.centre[1]))
+            left = round(u - sprite.centre[0])
+            top = round(v - sprite.centre[1])
             box = _paste(frame, sprite, left, top)
             if box is not None:
                 boxes.append(Box(item.id, item.cls, *box))
@@ -179,12 +181,17 @@ def _paste(frame, sprite, left, top):
         ys, xs = np.nonzero(a[:, :, 0] >= sprites.BOX_ALPHA)  # the box of what is in view
         if not len(xs):
             return None
-        box = (x0 + int(xs.min()), y0 + int(ys.min()), x0 + int(xs.max()) + 1, y0 + int(ys.max()) + 1)
+        box = (
+            x0 + int(xs.min()),
+            y0 + int(ys.min()),
+            x0 + int(xs.max()) + 1,
+            y0 + int(ys.max()) + 1,
+        )
     visibility = float(a.sum()) / sprite.mass
     return (*box, round(visibility, 4))
 
 
-def _wrap_filter(image, pad, filter):  # noqa: A002
+def _wrap_filter(image, pad, filter):
     """``filter`` applied to ``image`` as if its columns wrapped around."""
     padded = np.concatenate([image[:, -pad:], image, image[:, :pad]], axis=1)
     return np.ascontiguousarray(filter(padded)[:, pad:-pad])
@@ -195,8 +202,11 @@ def _belt_texture(rng, height, width):
     grain = rng.normal(0, 6, (height, TEXTURE_PERIOD)).astype(np.float32)
     grain = _wrap_filter(grain, 4, lambda a: cv2.GaussianBlur(a, (0, 0), 0.8))
     blotch = rng.normal(0, 1, (height // 16 + 1, TEXTURE_PERIOD // 16)).astype(np.float32)
-    blotch = cv2.resize(np.concatenate([blotch, blotch[:, :1]], 1), (TEXTURE_PERIOD + 16, height),
-                        interpolation=cv2.INTER_CUBIC)[:, :TEXTURE_PERIOD]  # fmt: skip
+    blotch = cv2.resize(
+        np.concatenate([blotch, blotch[:, :1]], 1),
+        (TEXTURE_PERIOD + 16, height),
+        interpolation=cv2.INTER_CUBIC,
+    )[:, :TEXTURE_PERIOD]
     base = 62 + grain + 5 * blotch
     for x in rng.randint(0, TEXTURE_PERIOD, 12):  # scuff marks across the belt
         base[:, x : x + 2] += rng.uniform(-8, 10)

@@ -76,14 +76,16 @@ class Cell:
         if not self.diverters:
             raise ValueError("a cell needs at least one diverter position")
         if list(self.diverters) != sorted(self.diverters):
-            raise ValueError("diverter positions must be listed upstream first, got %r" % (
-                self.diverters,))  # fmt: skip
+            raise ValueError(
+                "diverter positions must be listed upstream first, got %r" % (self.diverters,)
+            )
         first, last = self.diverters[0], self.diverters[-1]
         view_end = self.camera.x0 + self.camera.width / self.camera.px_per_mm
         if first - self.beam_upstream - self.paddle_reach / 2 < view_end:
             raise ValueError(
                 "the first beam (x=%g mm) must lie downstream of the camera's view (ends at "
-                "x=%g mm): move the diverters down the belt" % (first - self.beam_upstream, view_end)
+                "x=%g mm): move the diverters down the belt"
+                % (first - self.beam_upstream, view_end)
             )
         if last + self.paddle_reach / 2 > self.belt_length:
             raise ValueError(

@@ -34,7 +34,7 @@ def frames(world, count, every=0.25, controller=None):
     (dropped frames are skipped). ``controller`` (default: the oracle) runs the cell."""
     controller = controller or OracleController(world)
     dt = 1.0 / world.cell.camera.fps
-    steps = max(1, int(round(every / dt)))
+    steps = max(1, round(every / dt))
     made = 0
     while made < count:
         for _ in range(steps):
@@ -59,9 +59,17 @@ def yolo_lines(boxes, width, height):
 def coco_annotation(box, ann_id, image_id):
     """One COCO annotation dict for ``box`` (category ids are class index + 1)."""
     w, h = box.x1 - box.x0, box.y1 - box.y0
-    return {"id": ann_id, "image_id": image_id, "category_id": CLASSES.index(box.cls) + 1,
-            "bbox": [box.x0, box.y0, w, h], "area": w * h, "iscrowd": 0, "item_id": box.item_id,
-            "visibility": box.visibility, "truncated": box.visibility < 1.0}  # fmt: skip
+    return {
+        "id": ann_id,
+        "image_id": image_id,
+        "category_id": CLASSES.index(box.cls) + 1,
+        "bbox": [box.x0, box.y0, w, h],
+        "area": w * h,
+        "iscrowd": 0,
+        "item_id": box.item_id,
+        "visibility": box.visibility,
+        "truncated": box.visibility < 1.0,
+    }
 
 
 def export(world, count, out, fmt="yolo", every=0.25, ext="jpg"):
@@ -79,22 +87,33 @@ def export(world, count, out, fmt="yolo", every=0.25, ext="jpg"):
         if fmt == "yolo":
             with open(os.path.join(out, "labels", "%06d.txt" % n), "w") as f:
                 f.write("".join(line + "\n" for line in yolo_lines(boxes, cam.width, cam.height)))
-            csv.extend("%s,%d,%s,%d,%d,%d,%d,%.4f" % (name, b.item_id, b.cls, b.x0, b.y0, b.x1,
-                                                        b.y1, b.visibility) for b in boxes)  # fmt: skip
+            csv.extend(
+                "%s,%d,%s,%d,%d,%d,%d,%.4f"
+                % (name, b.item_id, b.cls, b.x0, b.y0, b.x1, b.y1, b.visibility)
+                for b in boxes
+            )
         else:
-            images.append({"id": n, "file_name": "images/" + name, "width": cam.width,
-                           "height": cam.height})  # fmt: skip
-            annotations.extend(coco_annotation(b, len(annotations) + 1 + k, n)
-                               for k, b in enumerate(boxes))  # fmt: skip
+            images.append(
+                {"id": n, "file_name": "images/" + name, "width": cam.width, "height": cam.height}
+            )
+            annotations.extend(
+                coco_annotation(b, len(annotations) + 1 + k, n) for k, b in enumerate(boxes)
+            )
     if fmt == "yolo":
         _write(out, "boxes.csv", "\n".join(csv) + "\n")
         names = "".join("  %d: %s\n" % (k, c) for k, c in enumerate(CLASSES))
-        _write(out, "data.yaml", "path: %s\ntrain: images\nval: images\nnames:\n%s"
-               % (os.path.abspath(out), names))  # fmt: skip
+        _write(
+            out,
+            "data.yaml",
+            "path: %s\ntrain: images\nval: images\nnames:\n%s" % (os.path.abspath(out), names),
+        )
     else:
-        coco = {"info": {"description": "sims.conveyor seed %d" % world.seed},
-                "images": images, "annotations": annotations,
-                "categories": [{"id": k + 1, "name": c} for k, c in enumerate(CLASSES)]}  # fmt: skip
+        coco = {
+            "info": {"description": "sims.conveyor seed %d" % world.seed},
+            "images": images,
+            "annotations": annotations,
+            "categories": [{"id": k + 1, "name": c} for k, c in enumerate(CLASSES)],
+        }
         _write(out, "annotations.json", json.dumps(coco))
     return count
 
@@ -105,8 +124,10 @@ def _write(out, name, text):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m sims.conveyor.export",
-                                     description="Export labelled camera frames of the cell.")  # fmt: skip
+    parser = argparse.ArgumentParser(
+        prog="python -m sims.conveyor.export",
+        description="Export labelled camera frames of the cell.",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--frames", type=int, required=True, help="how many frames to write")
     parser.add_argument("--out", required=True, help="output directory")

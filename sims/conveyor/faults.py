@@ -27,8 +27,14 @@ class Faults:
     distractors: float = 0.0  #: probability that an entering object belongs to no class
 
     def __post_init__(self):
-        for name in ("frame_drop", "freeze", "sticky_servo", "beam_bounce", "touching",
-                     "distractors"):  # fmt: skip
+        for name in (
+            "frame_drop",
+            "freeze",
+            "sticky_servo",
+            "beam_bounce",
+            "touching",
+            "distractors",
+        ):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError("fault %s is a probability 0..1, not %r" % (name, value))

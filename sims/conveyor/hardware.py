@@ -51,8 +51,11 @@ class SimCell:
         self.tick = tick
         self.lock = threading.RLock()
         self.gpio = SimFactory(self.wiring.board.key, clock=self.clock)
-        self._inputs = {"encoder": self.wiring.encoder, "estop": self.wiring.estop,
-                        "start": self.wiring.start}  # fmt: skip
+        self._inputs = {
+            "encoder": self.wiring.encoder,
+            "estop": self.wiring.estop,
+            "start": self.wiring.start,
+        }
         self._inputs.update(("beam%d" % i, p) for i, p in enumerate(self.wiring.beams))
         for signal, level in world.levels().items():
             self.gpio.line(self._inputs[signal]).drive(level)
@@ -69,11 +72,15 @@ class SimCell:
             if d.channel is not None:
                 self._channels[d.channel] = i
             else:
-                self._unsubscribe.append(self._watch(d.pin, lambda c, i=i: self._on_servo_pin(i, c)))
+                self._unsubscribe.append(
+                    self._watch(d.pin, lambda c, i=i: self._on_servo_pin(i, c))
+                )
         self.i2c = self.pca9685 = None
         if self.wiring.pca9685 is not None:
             self.i2c = SimI2CBus(self.wiring.pca9685.bus)
-            self.pca9685 = self.i2c.attach(self.wiring.pca9685.address, SimPCA9685(clock=self.clock))
+            self.pca9685 = self.i2c.attach(
+                self.wiring.pca9685.address, SimPCA9685(clock=self.clock)
+            )
             self.pca9685.watch(self._on_channel)
         self.camera_name = camera
         self.feed = CameraFeed(self)
@@ -210,9 +217,11 @@ class CameraFeed:
         self._next = 0.0
 
     def __repr__(self):
-        return "<conveyor camera %dx%d at %g fps>" % (self.cell.world.cell.camera.width,
-                                                      self.cell.world.cell.camera.height,
-                                                      1 / self.period)  # fmt: skip
+        return "<conveyor camera %dx%d at %g fps>" % (
+            self.cell.world.cell.camera.width,
+            self.cell.world.cell.camera.height,
+            1 / self.period,
+        )
 
     def read(self):
         cell = self.cell
@@ -229,4 +238,4 @@ class CameraFeed:
             image = cell.world.render()
         if image is None:
             return None  # a dropped frame (fault)
-        return image, int(round((now + cell.t0) * 1e9)) if virtual else None
+        return image, round((now + cell.t0) * 1e9) if virtual else None

@@ -12,10 +12,23 @@ class Item:
     BGR 0..255; ``angle`` degrees; ``variant`` seeds per-item shape detail.
     """
 
-    __slots__ = ("angle", "beside", "cls", "color", "hx", "hy", "id", "shape", "size", "spawn_t",
-                 "variant", "x", "y")  # fmt: skip
+    __slots__ = (
+        "angle",
+        "beside",
+        "cls",
+        "color",
+        "hx",
+        "hy",
+        "id",
+        "shape",
+        "size",
+        "spawn_t",
+        "variant",
+        "x",
+        "y",
+    )
 
-    def __init__(self, id, cls, size, angle, color, y, variant, spawn_t):  # noqa: A002
+    def __init__(self, id, cls, size, angle, color, y, variant, spawn_t):
         self.id, self.cls, self.size, self.angle, self.color = id, cls, size, angle, color
         self.y, self.variant, self.spawn_t = y, variant, spawn_t
         self.shape = shape(cls, size, variant)
@@ -32,8 +45,13 @@ class Item:
         return self.x - self.hx
 
     def __repr__(self):
-        return "<Item %d %s %.0fmm at x=%.1f y=%.1f>" % (self.id, self.cls, self.size, self.x,
-                                                          self.y)  # fmt: skip
+        return "<Item %d %s %.0fmm at x=%.1f y=%.1f>" % (
+            self.id,
+            self.cls,
+            self.size,
+            self.x,
+            self.y,
+        )
 
 
 class ItemStream:

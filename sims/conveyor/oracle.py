@@ -22,7 +22,9 @@ class OracleController:
         world, cell = self.world, self.world.cell
         world.set_motor(0.0 if world.estop_pressed else self.duty, 1)
         speed = max(world.belt.speed, 1.0)
-        travel = cell.servo.seconds_per_60deg * (cell.servo.extended_deg - cell.servo.retracted_deg) / 60
+        travel = (
+            cell.servo.seconds_per_60deg * (cell.servo.extended_deg - cell.servo.retracted_deg) / 60
+        )
         for i, paddle in enumerate(world.paddles):
             extend = self._wanted(i, speed * (travel * 1.5 + self.margin))
             if extend and paddle.extension == 0.0 and not paddle.target > cell.servo.retracted_deg:

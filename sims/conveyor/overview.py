@@ -9,8 +9,13 @@ import numpy as np
 from .shapes import CLASSES, DISTRACTOR, rotated
 
 #: Overview colours per class (BGR): the overview shows truth, so colour follows class here.
-CLASS_COLORS = {"nut": (60, 180, 255), "washer": (255, 200, 60), "bolt": (90, 220, 90),
-                "bracket": (200, 110, 255), DISTRACTOR: (150, 150, 150)}  # fmt: skip
+CLASS_COLORS = {
+    "nut": (60, 180, 255),
+    "washer": (255, 200, 60),
+    "bolt": (90, 220, 90),
+    "bracket": (200, 110, 255),
+    DISTRACTOR: (150, 150, 150),
+}
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
@@ -22,7 +27,8 @@ def draw_overview(world, width=640, height=480):
     top = int(height * 0.3)
 
     def px(x, y):
-        return int(round(10 + x * scale)), int(round(top + (y + cell.belt_width / 2) * scale))
+        x, y = 10 + float(x) * scale, top + (float(y) + cell.belt_width / 2) * scale
+        return round(x), round(y)
 
     x0, y0 = px(0, -cell.belt_width / 2)
     x1, y1 = px(cell.belt_length, cell.belt_width / 2)
@@ -34,11 +40,12 @@ def draw_overview(world, width=640, height=480):
     cv2.putText(img, "camera", (cx0 + 2, cy0 - 4), FONT, 0.35, (0, 140, 200), 1, cv2.LINE_AA)
     for beam in world.beams:
         color = (0, 0, 230) if beam.level == 0 else (0, 200, 0)
-        cv2.line(img, px(beam.x, -cell.belt_width / 2 - 6), px(beam.x, cell.belt_width / 2 + 6),
-                 color, 1)  # fmt: skip
+        cv2.line(
+            img, px(beam.x, -cell.belt_width / 2 - 6), px(beam.x, cell.belt_width / 2 + 6), color, 1
+        )
     _bins(img, world, px, scale)
     for item in world.items:
-        pts = rotated(item.shape.outline, item.angle) + [item.x, item.y]
+        pts = rotated(item.shape.outline, item.angle) + np.array([item.x, item.y])
         poly = np.array([px(x, y) for x, y in pts], np.int32)
         cv2.fillPoly(img, [poly], CLASS_COLORS[item.cls], cv2.LINE_AA)
     for i, paddle in enumerate(world.paddles):
@@ -52,8 +59,12 @@ def draw_overview(world, width=640, height=480):
         cv2.line(img, px(*pivot), px(*end), color, 3, cv2.LINE_AA)
         cv2.circle(img, px(*pivot), 4, (30, 30, 30), -1)
     status = "t %.2f s  belt %.0f mm/s  %s  LED %s  items %d" % (
-        world.t, world.belt.speed, "E-STOP" if world.estop_pressed else "run",
-        "on" if world.led else "off", len(world.truth.items))  # fmt: skip
+        world.t,
+        world.belt.speed,
+        "E-STOP" if world.estop_pressed else "run",
+        "on" if world.led else "off",
+        len(world.truth.items),
+    )
     cv2.putText(img, status, (10, 20), FONT, 0.45, (20, 20, 20), 1, cv2.LINE_AA)
     for n, cls in enumerate([*CLASSES, DISTRACTOR]):
         x = 10 + n * 100
@@ -76,5 +87,6 @@ def _bins(img, world, px, scale):
         for k, item in enumerate(contents[-24:]):
             cx, cy = a[0] + 6 + (k % 4) * 8, a[1] + 20 + (k // 4) * 8
             cv2.circle(img, (cx, cy), 3, CLASS_COLORS[item.cls], -1)
-        cv2.putText(img, str(len(contents)), (a[0] + 2, b[1] - 4), FONT, 0.4, (20, 20, 20), 1,
-                    cv2.LINE_AA)  # fmt: skip
+        cv2.putText(
+            img, str(len(contents)), (a[0] + 2, b[1] - 4), FONT, 0.4, (20, 20, 20), 1, cv2.LINE_AA
+        )

@@ -48,4 +48,6 @@ class Paddle:
             dt = t + dt - self._stuck_until
         step = self.rate * dt
         delta = self.target - self.angle
-        self.angle = self.target if abs(delta) <= step else self.angle + step * (1 if delta > 0 else -1)
+        self.angle = (
+            self.target if abs(delta) <= step else self.angle + step * (1 if delta > 0 else -1)
+        )

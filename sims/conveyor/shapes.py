@@ -29,11 +29,17 @@ def shape(cls, size, variant=0):
     """
     s = float(size)
     if cls == "nut":
-        return Shape(_polygon(6, s / 2), [(0, 0, 0.26 * s)],
-                     [("ring", (0, 0, 0.40 * s), 1.25), ("ring", (0, 0, 0.30 * s), 0.55)])  # fmt: skip
+        return Shape(
+            _polygon(6, s / 2),
+            [(0, 0, 0.26 * s)],
+            [("ring", (0, 0, 0.40 * s), 1.25), ("ring", (0, 0, 0.30 * s), 0.55)],
+        )
     if cls == "washer":
-        return Shape(_polygon(48, s / 2), [(0, 0, 0.24 * s)],
-                     [("ring", (0, 0, 0.44 * s), 0.7), ("ring", (0, 0, 0.31 * s), 1.2)])  # fmt: skip
+        return Shape(
+            _polygon(48, s / 2),
+            [(0, 0, 0.24 * s)],
+            [("ring", (0, 0, 0.44 * s), 0.7), ("ring", (0, 0, 0.31 * s), 1.2)],
+        )
     if cls == "bolt":
         return _bolt(s)
     if cls == "bracket":
@@ -64,22 +70,39 @@ def _polygon(n, radius, phase=0.0):
 def _bolt(s):
     """A hexagon head (flat side towards the shaft) and a threaded shaft, along x."""
     head_x, radius, half = -0.31 * s, 0.19 * s, 0.085 * s
-    head = _polygon(6, radius, math.pi / 6) + [head_x, 0]  # vertices at 30, 90, ..., 330 deg
+    head = _polygon(6, radius, math.pi / 6) + np.array(
+        [head_x, 0.0]
+    )  # vertices at 30, 90, ..., 330 deg
     flat = head_x + radius * math.cos(math.pi / 6)
     outline = np.array(
         [[0.5 * s, -half], [0.5 * s, half], [flat, half], *head, [flat, -half]], float
     )  # the head's vertices run 30 .. 330 degrees: the flat side between 330 and 30 is open
     threads = [
-        ("poly", np.array([[x, -half], [x + 0.02 * s, -half], [x + 0.02 * s, half], [x, half]]), 0.55)
+        (
+            "poly",
+            np.array([[x, -half], [x + 0.02 * s, -half], [x + 0.02 * s, half], [x, half]]),
+            0.55,
+        )
         for x in np.arange(0.02, 0.47, 0.055) * s
-    ]  # fmt: skip
+    ]
     return Shape(outline, [], [("circle", (head_x, 0, 0.12 * s), 1.2), *threads])
 
 
 def _bracket(s):
     t = 0.3
-    outline = np.array([[-0.5, -0.5], [-0.5 + t, -0.5], [-0.5 + t, 0.5 - t], [0.5, 0.5 - t],
-                        [0.5, 0.5], [-0.5, 0.5]]) * s  # fmt: skip
+    outline = (
+        np.array(
+            [
+                [-0.5, -0.5],
+                [-0.5 + t, -0.5],
+                [-0.5 + t, 0.5 - t],
+                [0.5, 0.5 - t],
+                [0.5, 0.5],
+                [-0.5, 0.5],
+            ]
+        )
+        * s
+    )
     holes = [(-0.35 * s, -0.22 * s, 0.07 * s), (0.22 * s, 0.35 * s, 0.07 * s)]
     bend = np.array([[-0.5, 0.5 - t], [-0.5 + t, 0.5 - t], [-0.5 + t, 0.5], [-0.5, 0.5]]) * s
     return Shape(outline, holes, [("poly", bend, 1.18)])

@@ -34,7 +34,9 @@ class Sprite:
         alpha = cv2.copyMakeBorder(self.alpha, 0, 0, pad, pad, cv2.BORDER_CONSTANT, value=0)
         color = cv2.blur(color, (k, 1), borderType=cv2.BORDER_CONSTANT)
         alpha = cv2.blur(alpha, (k, 1), borderType=cv2.BORDER_CONSTANT)
-        return Sprite(color, alpha.reshape(alpha.shape[0], -1, 1), (self.centre[0] + pad, self.centre[1]))
+        return Sprite(
+            color, alpha.reshape(alpha.shape[0], -1, 1), (self.centre[0] + pad, self.centre[1])
+        )
 
 
 def draw(item, px_per_mm):
@@ -50,14 +52,14 @@ def draw(item, px_per_mm):
 
     def circle(img, c, value, thickness=-1):
         x, y = pts([c[:2]])[0]
-        cv2.circle(img, (int(x), int(y)), int(round(c[2] * scale)), value, thickness, cv2.LINE_8)
+        cv2.circle(img, (int(x), int(y)), round(c[2] * scale), value, thickness, cv2.LINE_8)
 
     shp = item.shape
     mask = np.zeros((n, n), np.uint8)
     cv2.fillPoly(mask, [pts(shp.outline)], 255)
     shade = np.full((n, n), 128, np.uint8)  # 128 = 1.0
     cv2.polylines(shade, [pts(shp.outline)], True, 90, max(1, int(0.6 * scale)))  # dark rim
-    ring = max(1, int(round(0.035 * item.size * scale)))
+    ring = max(1, round(0.035 * item.size * scale))
     for kind, geometry, value in shp.marks:
         level = int(min(255, 128 * value))
         if kind == "poly":

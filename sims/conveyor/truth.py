@@ -40,7 +40,7 @@ class GroundTruth:
     def beam(self, item_id, beam, t):
         self.items[item_id].beams.setdefault(beam, t)
 
-    def ended(self, item_id, bin, reason, t):  # noqa: A002
+    def ended(self, item_id, bin, reason, t):
         record = self.items[item_id]
         record.bin, record.reason, record.end_t = bin, reason, t
 
@@ -88,9 +88,15 @@ class GroundTruth:
     def report(self):
         """The summary as a table for people."""
         s = self.summary()
-        lines = ["items %d: %d finished, %d still on the belt; %s" % (
-            s["items"], s["finished"], s["on_belt"],
-            ", ".join("%s %d" % kv for kv in sorted(s["reasons"].items())) or "none finished")]  # fmt: skip
+        lines = [
+            "items %d: %d finished, %d still on the belt; %s"
+            % (
+                s["items"],
+                s["finished"],
+                s["on_belt"],
+                ", ".join("%s %d" % kv for kv in sorted(s["reasons"].items())) or "none finished",
+            )
+        ]
         header = "%-11s" % "class\\bin" + "".join("%8s" % b for b in s["bins"])
         lines.append(header)
         for cls, row in zip(s["classes"], s["confusion"]):

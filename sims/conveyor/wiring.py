@@ -13,6 +13,7 @@ import collections
 import os
 
 import yaml
+
 from hal.boards import PinUsageError, get_board
 
 from .cell import Servo
@@ -24,16 +25,29 @@ PCA9685Bus = collections.namedtuple("PCA9685Bus", "bus address frequency")
 Diverter = collections.namedtuple("Diverter", "channel pin")
 Diverter.__doc__ = "A diverter's servo: on PCA9685 ``channel``, or (channel None) on GPIO ``pin``."
 
-_KEYS = ("board", "motor", "encoder", "beams", "estop", "start", "led", "pca9685", "diverters",
-         "servo")  # fmt: skip
+_KEYS = (
+    "board",
+    "motor",
+    "encoder",
+    "beams",
+    "estop",
+    "start",
+    "led",
+    "pca9685",
+    "diverters",
+    "servo",
+)
 
 
 class WiringError(ValueError):
     """A wiring file is malformed or asks a pin for something it cannot do."""
 
 
-class Wiring(collections.namedtuple("Wiring", "board motor encoder beams estop start led "
-                                              "pca9685 diverters servo source")):  # fmt: skip
+class Wiring(
+    collections.namedtuple(
+        "Wiring", "board motor encoder beams estop start led pca9685 diverters servo source"
+    )
+):
     """A validated wiring description (see the module docstring and wiring.yaml)."""
 
     __slots__ = ()
@@ -41,12 +55,20 @@ class Wiring(collections.namedtuple("Wiring", "board motor encoder beams estop s
     def pins(self):
         """{entry name: BOARD pin} for every GPIO header pin the cell uses."""
         found = collections.OrderedDict(
-            [("motor.pwm", self.motor.pwm), ("motor.in1", self.motor.in1),
-             ("motor.in2", self.motor.in2), ("encoder", self.encoder)])  # fmt: skip
+            [
+                ("motor.pwm", self.motor.pwm),
+                ("motor.in1", self.motor.in1),
+                ("motor.in2", self.motor.in2),
+                ("encoder", self.encoder),
+            ]
+        )
         found.update(("beams[%d]" % i, p) for i, p in enumerate(self.beams))
         found.update([("estop", self.estop), ("start", self.start), ("led", self.led)])
-        found.update(("diverters[%d].pin" % i, d.pin) for i, d in enumerate(self.diverters)
-                     if d.pin is not None)  # fmt: skip
+        found.update(
+            ("diverters[%d].pin" % i, d.pin)
+            for i, d in enumerate(self.diverters)
+            if d.pin is not None
+        )
         return found
 
 
@@ -75,9 +97,12 @@ def parse_wiring(data, source="<wiring>"):
     motor = check.mapping(data, "motor", ("pwm", "in1", "in2", "frequency"), ("frequency",))
     wiring = Wiring(
         board=board,
-        motor=MotorPins(check.pin(motor, "motor.pwm", "pwm", pwm=True),
-                        check.pin(motor, "motor.in1", "in1"), check.pin(motor, "motor.in2", "in2"),
-                        check.number(motor.get("frequency", 1000), "motor.frequency")),  # fmt: skip
+        motor=MotorPins(
+            check.pin(motor, "motor.pwm", "pwm", pwm=True),
+            check.pin(motor, "motor.in1", "in1"),
+            check.pin(motor, "motor.in2", "in2"),
+            check.number(motor.get("frequency", 1000), "motor.frequency"),
+        ),
         encoder=check.pin(data, "encoder", "encoder"),
         beams=tuple(check.pin_list(data, "beams")),
         estop=check.pin(data, "estop", "estop"),
@@ -89,11 +114,17 @@ def parse_wiring(data, source="<wiring>"):
         source=source,
     )
     if any(d.channel is not None for d in wiring.diverters) and wiring.pca9685 is None:
-        raise check.error("pca9685", "diverters use PCA9685 channels but no pca9685 entry "
-                          "says where the board is (bus, address)")  # fmt: skip
+        raise check.error(
+            "pca9685",
+            "diverters use PCA9685 channels but no pca9685 entry "
+            "says where the board is (bus, address)",
+        )
     if len(wiring.beams) != len(wiring.diverters):
-        raise check.error("beams", "%d beams for %d diverters: wire one beam upstream of each "
-                          "diverter" % (len(wiring.beams), len(wiring.diverters)))  # fmt: skip
+        raise check.error(
+            "beams",
+            "%d beams for %d diverters: wire one beam upstream of each "
+            "diverter" % (len(wiring.beams), len(wiring.diverters)),
+        )
     check.unique(wiring)
     return wiring
 
@@ -152,15 +183,20 @@ class _Checker:
     def pca9685(self, value):
         if value is None:
             return None
-        value = self.mapping({"pca9685": value}, "pca9685", ("bus", "address", "frequency"),
-                             ("bus", "frequency"))  # fmt: skip
+        value = self.mapping(
+            {"pca9685": value}, "pca9685", ("bus", "address", "frequency"), ("bus", "frequency")
+        )
         address = value["address"]
         if isinstance(address, bool) or not isinstance(address, int) or not 0x03 <= address <= 0x77:
-            raise self.error("pca9685.address", "a 7-bit I2C address 0x03..0x77, not %r" % (address,))
+            raise self.error(
+                "pca9685.address", "a 7-bit I2C address 0x03..0x77, not %r" % (address,)
+            )
         bus = value.get("bus", 1)
         if isinstance(bus, bool) or not isinstance(bus, int) or bus < 0:
             raise self.error("pca9685.bus", "an I2C bus number (/dev/i2c-N), not %r" % (bus,))
-        return PCA9685Bus(bus, address, self.number(value.get("frequency", 50), "pca9685.frequency"))
+        return PCA9685Bus(
+            bus, address, self.number(value.get("frequency", 50), "pca9685.frequency")
+        )
 
     def diverters(self, data):
         entries = data.get("diverters")
@@ -169,7 +205,9 @@ class _Checker:
         for i, d in enumerate(entries):
             entry = "diverters[%d]" % i
             if not isinstance(d, dict) or len(d) != 1 or next(iter(d)) not in ("pca9685", "pin"):
-                raise self.error(entry, "one of {pca9685: CHANNEL} or {pin: PWM_PIN}, not %r" % (d,))
+                raise self.error(
+                    entry, "one of {pca9685: CHANNEL} or {pin: PWM_PIN}, not %r" % (d,)
+                )
             if "pin" in d:
                 yield Diverter(None, self.pin(d, entry + ".pin", "pin", pwm=True))
                 continue
@@ -196,12 +234,20 @@ class _Checker:
         channels = {}
         for i, d in enumerate(wiring.diverters):
             if d.channel is not None and d.channel in channels:
-                raise self.error("diverters[%d].pca9685" % i, "channel %d is already wired to "
-                                 "diverters[%d]" % (d.channel, channels[d.channel]))  # fmt: skip
+                raise self.error(
+                    "diverters[%d].pca9685" % i,
+                    "channel %d is already wired to "
+                    "diverters[%d]" % (d.channel, channels[d.channel]),
+                )
             channels[d.channel] = i
         if wiring.pca9685 is not None:
-            i2c = [n for n, p in wiring.board.pins.items() if p.i2c and p.i2c[0] == wiring.pca9685.bus]
+            i2c = [
+                n for n, p in wiring.board.pins.items() if p.i2c and p.i2c[0] == wiring.pca9685.bus
+            ]
             for entry, pin in wiring.pins().items():
                 if pin in i2c:
-                    raise self.error(entry, "pin %d carries I2C bus %d, which the PCA9685 uses"
-                                     % (pin, wiring.pca9685.bus))  # fmt: skip
+                    raise self.error(
+                        entry,
+                        "pin %d carries I2C bus %d, which the PCA9685 uses"
+                        % (pin, wiring.pca9685.bus),
+                    )

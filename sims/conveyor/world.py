@@ -53,9 +53,10 @@ class World:
         servo_rng = self.rng("servos")
         self.paddles = [
             Paddle(self.cell.servo, servo_rng, f.slow_servo, f.sticky_servo, f.stick_time)
-            if f.servo_is_faulty(i) else Paddle(self.cell.servo, servo_rng)
+            if f.servo_is_faulty(i)
+            else Paddle(self.cell.servo, servo_rng)
             for i in range(n)
-        ]  # fmt: skip
+        ]
         beam_rng = self.rng("beams")
         self.beams = [BreakBeam(x, beam_rng, f.beam_bounce) for x in self.cell.beams]
         self.truth = GroundTruth(n)
@@ -110,8 +111,11 @@ class World:
 
     def levels(self):
         """Every input signal's current level, e.g. for initialising simulated pins."""
-        levels = {"encoder": self.encoder.level, "estop": 0 if self.estop_pressed else 1,
-                  "start": 0 if self.start_pressed else 1}  # fmt: skip
+        levels = {
+            "encoder": self.encoder.level,
+            "estop": 0 if self.estop_pressed else 1,
+            "start": 0 if self.start_pressed else 1,
+        }
         levels.update(("beam%d" % i, b.level) for i, b in enumerate(self.beams))
         return levels
 
@@ -133,7 +137,9 @@ class World:
         t0, t1 = self.t, self.t + h
         roller0 = self.belt.roller
         _, moved = self.belt.advance(t0, h, self.duty, self.direction, not self.estop_pressed)
-        edges.extend(Edge(t, "encoder", v) for t, v in self.encoder.edges(roller0, self.belt.roller, t0, t1))
+        edges.extend(
+            Edge(t, "encoder", v) for t, v in self.encoder.edges(roller0, self.belt.roller, t0, t1)
+        )
         moves = []
         for item in self.items:
             moves.append((item, item.x, item.x + moved))
@@ -171,7 +177,7 @@ class World:
             return self._remove(item, None, RETURNED, edges)
         return None
 
-    def _remove(self, item, bin, reason, edges):  # noqa: A002
+    def _remove(self, item, bin, reason, edges):
         self.items.remove(item)
         if bin is not None:
             self.bins[bin].append(item)

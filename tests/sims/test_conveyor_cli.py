@@ -11,7 +11,8 @@ import pytest
 
 from sims.conveyor import World
 from sims.conveyor.__main__ import main as clip_main
-from sims.conveyor.export import export, main as export_main, yolo_lines
+from sims.conveyor.export import export, yolo_lines
+from sims.conveyor.export import main as export_main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -37,21 +38,45 @@ def test_clip_rejects_unknown_faults(tmp_path, capsys):
 
 
 def test_clip_cli_runs_as_a_module(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "sims.conveyor", "--seconds", "0.2", "--out",
-                           str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE,
-                          universal_newlines=True, check=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "sims.conveyor", "--seconds", "0.2", "--out", str(tmp_path)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        universal_newlines=True,
+        check=True,
+    )
     assert "6 frames" in done.stdout
 
 
 def test_yolo_export(tmp_path):
-    assert export_main(["--seed", "2", "--frames", "6", "--out", str(tmp_path), "--format",
-                        "yolo", "--ext", "png"]) == 0  # fmt: skip
+    assert (
+        export_main(
+            [
+                "--seed",
+                "2",
+                "--frames",
+                "6",
+                "--out",
+                str(tmp_path),
+                "--format",
+                "yolo",
+                "--ext",
+                "png",
+            ]
+        )
+        == 0
+    )
     images = sorted(os.listdir(tmp_path / "images"))
     labels = sorted(os.listdir(tmp_path / "labels"))
     assert len(images) == len(labels) == 6
-    assert "names:\n  0: nut\n  1: washer\n  2: bolt\n  3: bracket\n" in (tmp_path / "data.yaml").read_text()
+    assert (
+        "names:\n  0: nut\n  1: washer\n  2: bolt\n  3: bracket\n"
+        in (tmp_path / "data.yaml").read_text()
+    )
     rows = (tmp_path / "boxes.csv").read_text().splitlines()
-    lines = [line for name in labels for line in (tmp_path / "labels" / name).read_text().splitlines()]
+    lines = [
+        line for name in labels for line in (tmp_path / "labels" / name).read_text().splitlines()
+    ]
     assert lines and len(rows) - 1 == len(lines)
     for line in lines:
         cls, *numbers = line.split()
@@ -80,7 +105,9 @@ def test_coco_export_matches_the_rendered_boxes(tmp_path):
     image = cv2.imread(str(tmp_path / coco["images"][-1]["file_name"]))
     assert image.shape == (480, 640, 3)
     for a in coco["annotations"]:
-        assert a["truncated"] == (a["visibility"] < 1.0) and a["area"] == a["bbox"][2] * a["bbox"][3]
+        assert (
+            a["truncated"] == (a["visibility"] < 1.0) and a["area"] == a["bbox"][2] * a["bbox"][3]
+        )
 
 
 def test_export_rejects_an_unknown_format(tmp_path):
@@ -95,3 +122,13 @@ def test_overview_shows_the_cell():
     image = world.overview()
     assert image.shape == (480, 640, 3) and image.dtype == np.uint8
     assert (image != 245).any(axis=2).mean() > 0.1
+
+
+def test_the_docs_picture_is_what_the_code_renders(tmp_path):
+    committed = cv2.imread(os.path.join(ROOT, "docs", "img", "sims-conveyor.png"))
+    path = str(tmp_path / "picture.png")
+    assert clip_main(["--seed", "1", "--seconds", "9", "--out", str(tmp_path), "--picture", path]) == 0
+    fresh = cv2.imread(path)
+    assert fresh.shape == committed.shape == (480, 1280, 3)
+    # Equal up to OpenCV versions' text antialiasing; regenerate with the command in sims.md.
+    assert np.abs(fresh.astype(int) - committed.astype(int)).mean() < 1.0

@@ -18,8 +18,11 @@ def camera_run(faults, frames=120, seed=1):
 
 
 def repeats(frames):
-    return sum(1 for a, b in zip(frames, frames[1:])
-               if a is not None and b is not None and np.array_equal(a, b))  # fmt: skip
+    return sum(
+        1
+        for a, b in zip(frames, frames[1:])
+        if a is not None and b is not None and np.array_equal(a, b)
+    )
 
 
 def test_a_perfect_camera_by_default():

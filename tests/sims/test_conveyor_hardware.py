@@ -1,12 +1,12 @@
 """SimCell: a world on hal's simulated GPIO, PCA9685 and camera, driven by hal's own devices
 and driver exactly as the app drives the board, in virtual time."""
 
-import hal.camera
 import pytest
+
+import hal.camera
 from hal.devices import LED, DigitalInput, Motor, PulseCounter, Servo
 from hal.gpio import VirtualClock
 from hal.pca9685 import PCA9685
-
 from sims.conveyor import Cell, World
 from sims.conveyor.hardware import SimCell
 from sims.conveyor.wiring import parse_wiring
@@ -76,13 +76,27 @@ def test_beams_estop_start_and_led_lines(cell):
 
 
 def test_a_servo_on_a_gpio_pwm_pin():
-    wiring = parse_wiring({
-        "board": "jetson-nano", "motor": {"pwm": 32, "in1": 29, "in2": 31}, "encoder": 15,
-        "beams": [16], "estop": 37, "start": 11, "led": 12, "diverters": [{"pin": 33}]})  # fmt: skip
+    wiring = parse_wiring(
+        {
+            "board": "jetson-nano",
+            "motor": {"pwm": 32, "in1": 29, "in2": 31},
+            "encoder": 15,
+            "beams": [16],
+            "estop": 37,
+            "start": 11,
+            "led": 12,
+            "diverters": [{"pin": 33}],
+        }
+    )
     cell = SimCell(World(Cell(diverters=(450.0,)), seed=1), wiring, camera="conveyor-gpio")
     try:
-        servo = Servo(33, min_pulse_width=500e-6, max_pulse_width=2500e-6, initial_value=None,
-                      factory=cell.gpio)  # fmt: skip
+        servo = Servo(
+            33,
+            min_pulse_width=500e-6,
+            max_pulse_width=2500e-6,
+            initial_value=None,
+            factory=cell.gpio,
+        )
         servo.value = (cell.world.cell.servo.pulse_for(60) - 1500) / 1000  # -1..1: 500..2500 us
         cell.clock.advance(0.2)
         cell.sync()
@@ -104,7 +118,7 @@ def test_camera_serves_world_frames_stamped_on_the_virtual_clock(cell):
     finally:
         camera.close()
     assert image.shape == (480, 640, 3)
-    assert stamp == int(round(cell.world.t * 1e9))
+    assert stamp == round(cell.world.t * 1e9)
     assert cell.feed.read() is None  # no new frame until the clock reaches the next one
     cell.clock.advance(1 / 30)
-    assert cell.feed.read()[1] == int(round(cell.world.t * 1e9))
+    assert cell.feed.read()[1] == round(cell.world.t * 1e9)

@@ -12,7 +12,7 @@ TARGET = 250.0 * (0.6 - 0.1) / 0.9  # default motor at duty 0.6, mm/s
 
 def run(world, seconds, dt=0.01):
     edges = []
-    for _ in range(int(round(seconds / dt))):
+    for _ in range(round(seconds / dt)):
         edges.extend(world.step(dt))
     return edges
 
@@ -48,7 +48,9 @@ def test_encoder_pulse_rate_matches_belt_speed():
     start = world.belt.roller
     edges = [e for e in run(world, 2.0, dt=1 / 30) if e.signal == "encoder"]
     rising = [e for e in edges if e.level == 1]
-    assert len(rising) == pytest.approx((world.belt.roller - start) / world.cell.mm_per_pulse, abs=1)
+    assert len(rising) == pytest.approx(
+        (world.belt.roller - start) / world.cell.mm_per_pulse, abs=1
+    )
     rate = (len(rising) - 1) / (rising[-1].t - rising[0].t)
     assert rate * world.cell.mm_per_pulse == pytest.approx(TARGET, rel=0.01)
     assert all(a.level != b.level for a, b in zip(edges, edges[1:]))  # a clean square wave

@@ -38,7 +38,12 @@ def test_boxes_enclose_exactly_the_pixels_drawn_for_each_item():
         for box in world.camera.boxes(classes_only=False):
             inside[box.y0 : box.y1, box.x0 : box.x1] = True
             ys, xs = np.nonzero(drawn[box.y0 : box.y1, box.x0 : box.x1])
-            tight = (xs.min() + box.x0, ys.min() + box.y0, xs.max() + box.x0 + 1, ys.max() + box.y0 + 1)
+            tight = (
+                xs.min() + box.x0,
+                ys.min() + box.y0,
+                xs.max() + box.x0 + 1,
+                ys.max() + box.y0 + 1,
+            )
             assert np.abs(np.subtract(tight, box[2:6])).max() <= 1, (box, tight)
             checked += 1
         grown = np.zeros_like(inside)  # 1 px of antialiasing outside a box is allowed
@@ -47,7 +52,7 @@ def test_boxes_enclose_exactly_the_pixels_drawn_for_each_item():
             for dx in (-1, 0, 1):
                 grown[np.clip(ys + dy, 0, 479), np.clip(xs + dx, 0, 639)] = True
         assert not (drawn & ~grown).any(), "pixels drawn outside every box"
-        assert (drawn & inside).sum() > 0.4 * inside.sum() * 0.5
+        assert (drawn & inside).sum() > 0.2 * inside.sum()  # boxes hold items, not air
     assert checked >= 25
 
 
@@ -73,7 +78,7 @@ def test_calibration_maps_items_to_their_pixels():
     for b in world.camera.boxes():
         if b.visibility == 1.0:
             item = items[b.item_id]
-            u, v = cal.to_pixels(item.x, item.y)
+            u, _v = cal.to_pixels(item.x, item.y)
             assert abs((b.x0 + b.x1) / 2 - u) <= item.hx * cal.px_per_mm
             assert (b.x1 - b.x0) == pytest.approx(2 * item.hx * cal.px_per_mm, abs=3)
             assert (b.y1 - b.y0) == pytest.approx(2 * item.hy * cal.px_per_mm, abs=3)
@@ -92,8 +97,9 @@ def hashes(seed, faults=None, frames=60):
 
 
 def test_same_seed_and_inputs_give_identical_frames_and_outcome():
-    faults = Faults(frame_drop=0.1, freeze=0.05, beam_bounce=0.5, belt_drift=0.1, touching=0.2,
-                    distractors=0.2)  # fmt: skip
+    faults = Faults(
+        frame_drop=0.1, freeze=0.05, beam_bounce=0.5, belt_drift=0.1, touching=0.2, distractors=0.2
+    )
     first, truth1 = hashes(5, faults)
     second, truth2 = hashes(5, faults)
     assert first == second and truth1 == truth2
