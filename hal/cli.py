@@ -6,7 +6,6 @@ python -m hal doctor
 """
 
 import argparse
-import importlib
 import logging
 import sys
 import time
@@ -95,18 +94,13 @@ def _toggle(outs, ins, cycles, period):
 
 
 def _doctor(args):
-    try:
-        doctor = importlib.import_module("hal.doctor")
-    except ImportError as error:
-        if getattr(error, "name", None) not in ("hal.doctor", None):
-            raise
-        print("hal doctor is not available in this installation (no hal.doctor module)")
-        return 2
+    from hal import doctor
+
     return doctor.main(args.rest)
 
 
-def _parser():
-    parser = argparse.ArgumentParser(prog="python -m hal", description=__doc__.split("\n")[0])
+def _parser(prog):
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command")
     boards = sorted(BOARDS)
 
@@ -137,8 +131,8 @@ def _parser():
     return parser
 
 
-def main(argv=None):
-    parser = _parser()
+def main(argv=None, prog="python -m hal"):
+    parser = _parser(prog)
     args, rest = parser.parse_known_args(argv)
     if rest and getattr(args, "run", None) is not _doctor:
         parser.error("unrecognized arguments: {}".format(" ".join(rest)))

@@ -52,6 +52,17 @@ def test_help_everywhere():
         assert r.returncode == 0 and "usage: nanobot" in r.stdout
 
 
+def test_hardware_tools_are_reachable_through_nanobot():
+    r = nanobot("pinout", "--board", "jetson-nano")
+    assert r.returncode == 0
+    assert "Jetson Nano dev kit 40-pin header" in r.stdout
+    r = nanobot("hal", "selftest", "--backend", "sim", "--out", "12", "--in", "16",
+                "--period", "0.01")  # fmt: skip
+    assert r.returncode == 0 and "pin 12 -> pin 16: ok" in r.stdout
+    r = nanobot("hal", "--help")
+    assert r.stdout.startswith("usage: nanobot hal")
+
+
 def test_tools_without_a_running_graph_say_so():
     r = nanobot("topic", "list")
     assert r.returncode == 2

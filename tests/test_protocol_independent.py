@@ -192,7 +192,8 @@ PUBLISHER = """
         # paces the repeats.
         if select.select([sys.stdin], [], [], 0.01)[0]:
             break
-    print(json.dumps({"sent": seq, "nanobot": [m for m in sys.modules if "nanobot" in m]}))
+    ours = [m for m in sys.modules if m.partition(".")[0] == "nanobot"]
+    print(json.dumps({"sent": seq, "nanobot": ours}))
 """
 
 
@@ -303,7 +304,8 @@ SUBSCRIBER = """
                        for name, a in arrays.items()},
         }
         print(json.dumps({"got": key}), flush=True)
-    print(json.dumps({"seen": seen, "nanobot": [m for m in sys.modules if "nanobot" in m]}))
+    ours = [m for m in sys.modules if m.partition(".")[0] == "nanobot"]
+    print(json.dumps({"seen": seen, "nanobot": ours}))
 """
 
 

@@ -4,10 +4,11 @@ import errno
 import threading
 
 import pytest
-from standin_gpio import BCM, BOARD, BOTH, HARD_PWM, IN, OUT, PUD_UP, StandinGPIO
 
 from hal.gpio import GPIOSetupError, PinUsageError, VirtualClock
 from hal.gpio.rpigpio import RPiGPIOFactory
+
+from standin_gpio import BCM, BOARD, BOTH, HARD_PWM, IN, OUT, PUD_UP, StandinGPIO
 
 
 def jetson(**standin_options):

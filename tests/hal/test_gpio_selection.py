@@ -3,9 +3,10 @@
 import logging
 
 import pytest
-from standin_gpio import StandinGPIO
 
 from hal.gpio import GPIOSetupError, PinUsageError, detect_board, get_factory, selection
+
+from standin_gpio import StandinGPIO
 
 
 def device_tree(tmp_path, compatible=(), model=""):
