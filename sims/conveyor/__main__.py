@@ -55,7 +55,7 @@ def picture(path, seed=1, seconds=9.0):
     cell = Cell().replace(camera={"noise": 0.0})
     world = World(cell, seed=seed)
     oracle = OracleController(world)
-    for _ in range(int(round(seconds * cell.camera.fps))):
+    for _ in range(round(seconds * cell.camera.fps)):
         oracle.act()
         world.step(1.0 / cell.camera.fps)
     cv2.imwrite(path, side_by_side(world.render(), world.overview()))

@@ -127,7 +127,8 @@ def test_overview_shows_the_cell():
 def test_the_docs_picture_is_what_the_code_renders(tmp_path):
     committed = cv2.imread(os.path.join(ROOT, "docs", "img", "sims-conveyor.png"))
     path = str(tmp_path / "picture.png")
-    assert clip_main(["--seed", "1", "--seconds", "9", "--out", str(tmp_path), "--picture", path]) == 0
+    args = ["--seed", "1", "--seconds", "9", "--out", str(tmp_path), "--picture", path]
+    assert clip_main(args) == 0
     fresh = cv2.imread(path)
     assert fresh.shape == committed.shape == (480, 1280, 3)
     # Equal up to OpenCV versions' text antialiasing; regenerate with the command in sims.md.
