@@ -122,3 +122,21 @@ def test_camera_serves_world_frames_stamped_on_the_virtual_clock(cell):
     assert cell.feed.read() is None  # no new frame until the clock reaches the next one
     cell.clock.advance(1 / 30)
     assert cell.feed.read()[1] == round(cell.world.t * 1e9)
+
+
+def test_real_time_on_the_wall_clock():
+    from hal.gpio import WallClock
+
+    cell = SimCell(World(seed=1), clock=WallClock(), camera="conveyor-wall")
+    cell.start()
+    try:
+        camera = hal.camera.open("sim://conveyor-wall")
+        try:
+            first, _, _ = camera.read(timeout=5.0)
+            second, _, _ = camera.read(timeout=5.0)
+        finally:
+            camera.close()
+        assert first.shape == second.shape == (480, 640, 3)
+        assert cell.world.t > 0  # the world follows the wall clock on its own
+    finally:
+        cell.close()
