@@ -15,10 +15,10 @@ import pytest
 
 pytest.importorskip("onnxruntime", reason="the TensorRT stand-in runs models in onnxruntime")
 
-import trt_standin  # noqa: E402
+import trt_standin
 
-from nanobot.vision import backends  # noqa: E402
-from nanobot.vision.backends import BackendError  # noqa: E402
+from nanobot.vision import backends
+from nanobot.vision.backends import BackendError
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
 GENERATIONS = ["8.2", "10"]
@@ -94,7 +94,9 @@ def test_tensorrt_standin_outputs_are_copies_and_buffers_are_reused(standin, mod
         assert standin.calls.count("mem_alloc") == allocs  # nothing allocated per call
         assert all(trt._buffers[n].host is h for n, h in host.items())  # never rebound
         assert not np.shares_memory(out_a, trt._buffers["output0"].host)
-        np.testing.assert_allclose(out_a, reference(models("grid_yolov8"), {"images": a})["output0"], atol=2e-3)
+        np.testing.assert_allclose(
+            out_a, reference(models("grid_yolov8"), {"images": a})["output0"], atol=2e-3
+        )
         assert not np.allclose(out_a, out_b)
 
 
@@ -154,12 +156,20 @@ def test_tensorrt_standin_dynamic_batch_within_the_profile(standin, models):
             np.testing.assert_allclose(got, reference(path, {"images": x})["output0"], atol=2e-3)
         with pytest.raises(BackendError, match="outside the engine's optimisation profile"):
             trt.infer({"images": frames(1, shape=(3, 3, 64, 64))[0]})
-    assert standin.calls.count("set_binding_shape" if standin.generation == "8.2" else "set_input_shape") == 4
+    assert (
+        standin.calls.count(
+            "set_binding_shape" if standin.generation == "8.2" else "set_input_shape"
+        )
+        == 4
+    )
 
 
 def test_tensorrt_standin_wrong_input_shape_or_dtype_is_one_sentence(standin, models):
     with backends.load(models("grid_yolov8"), "tensorrt") as trt:
-        with pytest.raises(BackendError, match=r"input 'images' .* has shape \[1, 3, 64, 64\], not \[1, 3, 32, 64\]"):
+        with pytest.raises(
+            BackendError,
+            match=r"input 'images' .* has shape \[1, 3, 64, 64\], not \[1, 3, 32, 64\]",
+        ):
             trt.infer({"images": np.zeros((1, 3, 32, 64), np.float32)})
         with pytest.raises(BackendError, match="must be a float32 numpy array, not float64"):
             trt.infer({"images": np.zeros((1, 3, 64, 64))})
@@ -168,19 +178,26 @@ def test_tensorrt_standin_wrong_input_shape_or_dtype_is_one_sentence(standin, mo
 def test_tensorrt_standin_pinned_buffer_size_is_checked(standin, models):
     with backends.load(models("grid_yolov8"), "tensorrt") as trt:
         buf = trt._buffers["images"]
-        with pytest.raises(BackendError, match=r"'images' of shape \[2, 3, 64, 64\] needs 24576 elements, more than the 12288"):
+        with pytest.raises(
+            BackendError,
+            match=r"'images' of shape \[2, 3, 64, 64\] needs 24576 elements, more than the 12288",
+        ):
             buf.view((2, 3, 64, 64))
         # and the stand-in driver itself refuses an oversized copy as pycuda does
         with trt.gpu:
             big = standin.cuda.pagelocked_empty(2 * 3 * 64 * 64, np.float32)
-            with pytest.raises(standin.cuda.LogicError, match="cuMemcpyHtoDAsync failed: invalid argument"):
+            with pytest.raises(
+                standin.cuda.LogicError, match="cuMemcpyHtoDAsync failed: invalid argument"
+            ):
                 standin.cuda.memcpy_htod_async(buf.device, big, trt._stream)
 
 
 # ---------------------------------------------------------------- engines: build and cache
 
 
-def test_tensorrt_standin_engine_is_cached_by_hash_version_gpu_and_precision(standin, models, caplog):
+def test_tensorrt_standin_engine_is_cached_by_hash_version_gpu_and_precision(
+    standin, models, caplog
+):
     caplog.set_level(logging.INFO, "nanobot.vision")
     path = models("grid_yolov8")
     with backends.load(path, "tensorrt", precision="fp16") as first:
@@ -213,7 +230,9 @@ def test_tensorrt_standin_cache_dir_and_env(standin, models, tmp_path, monkeypat
     assert os.listdir(str(cache)) == [os.path.basename(trt.engine_path)]
 
 
-def test_tensorrt_standin_foreign_cached_engine_is_rebuilt_with_a_log_line(monkeypatch, models, caplog):
+def test_tensorrt_standin_foreign_cached_engine_is_rebuilt_with_a_log_line(
+    monkeypatch, models, caplog
+):
     path = models("grid_yolov8")
     old = trt_standin.install(monkeypatch, "8.2", gpu_name="Stand-in GPU")
     with backends.load(path, "tensorrt") as trt:
@@ -267,7 +286,10 @@ def test_tensorrt_standin_loads_a_ready_engine_file(monkeypatch, models, tmp_pat
             atol=2e-3,
         )
     trt_standin.install(monkeypatch, "8.2")  # another TensorRT: the plan is foreign
-    with pytest.raises(BackendError, match=r"ssd.plan does not load with TensorRT 8.2.1.8 .*'magic tag' mismatch.*nanobot detect build"):
+    with pytest.raises(
+        BackendError,
+        match=r"ssd.plan does not load with TensorRT 8.2.1.8 .*'magic tag' mismatch.*nanobot detect build",
+    ):
         backends.load(plan, "tensorrt")
     with pytest.raises(BackendError, match="is a TensorRT engine: only backend 'tensorrt' runs it"):
         backends.load(plan, "onnxruntime")
@@ -300,7 +322,8 @@ def test_tensorrt_standin_no_fast_fp16_builds_fp32(monkeypatch, models, caplog):
     with backends.load(models("grid_ssd"), "tensorrt", precision="fp16") as trt:
         x = frames(1)[0]
         np.testing.assert_array_equal(
-            trt.infer({"input_0": x})["scores"], reference(models("grid_ssd"), {"input_0": x})["scores"]
+            trt.infer({"input_0": x})["scores"],
+            reference(models("grid_ssd"), {"input_0": x})["scores"],
         )
     assert "no fast FP16: building an FP32 engine" in caplog.text
     assert standin.builds == 1
@@ -313,7 +336,10 @@ def test_tensorrt_standin_dynamic_input_without_a_size_is_refused(standin, model
 
     with _context(standin):
         logger = trt_build.make_logger(standin.trt)
-        with pytest.raises(BackendError, match=r"input 'images' of .* has dynamic shape \[-1, 3, 64, 64\]: give its size"):
+        with pytest.raises(
+            BackendError,
+            match=r"input 'images' of .* has dynamic shape \[-1, 3, 64, 64\]: give its size",
+        ):
             trt_build.build_engine(standin.trt, logger, models("grid_yolov8_dynamic"), "fp32", {})
 
 

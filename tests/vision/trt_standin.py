@@ -41,7 +41,9 @@ import onnxruntime
 
 MAGIC = b"STANDIN-TRT-PLAN\x00"
 VERSIONS = {"8.2": "8.2.1.8", "10": "10.3.0.26"}
-NO_CONTEXT = "explicit_context_dependent failed: invalid device context - no currently active context?"
+NO_CONTEXT = (
+    "explicit_context_dependent failed: invalid device context - no currently active context?"
+)
 
 
 class StandIn:
@@ -127,7 +129,7 @@ def _make_cuda(standin):
             return ctx
 
     class Context:
-        __slots__ = ("device", "alive")
+        __slots__ = ("alive", "device")
 
         def __init__(self, device):
             self.device = device
@@ -216,7 +218,7 @@ def _make_cuda(standin):
     handles = itertools.count(0x5000)
 
     class Stream:
-        __slots__ = ("handle", "queue", "context")
+        __slots__ = ("context", "handle", "queue")
 
         def __init__(self, flags=0):
             self.context = current()
@@ -285,8 +287,13 @@ class DataType(enum.IntEnum):
     BOOL = 4
 
 
-_NP = {DataType.FLOAT: np.float32, DataType.HALF: np.float16, DataType.INT8: np.int8,
-       DataType.INT32: np.int32, DataType.BOOL: np.bool_}
+_NP = {
+    DataType.FLOAT: np.float32,
+    DataType.HALF: np.float16,
+    DataType.INT8: np.int8,
+    DataType.INT32: np.int32,
+    DataType.BOOL: np.bool_,
+}
 _ORT_TYPES = {"tensor(float)": DataType.FLOAT, "tensor(float16)": DataType.HALF}
 
 
@@ -346,13 +353,13 @@ def _make_trt(standin):
                 sys.stderr.write("[TRT] %s\n" % msg)
 
     class ITensor:
-        __slots__ = ("name", "shape", "dtype")
+        __slots__ = ("dtype", "name", "shape")
 
         def __init__(self, name, shape, dtype):
             self.name, self.shape, self.dtype = name, tuple(shape), dtype
 
     class INetworkDefinition:
-        __slots__ = ("flags", "inputs", "outputs", "model")
+        __slots__ = ("flags", "inputs", "model", "outputs")
 
         def __init__(self, flags):
             self.flags = flags
@@ -386,7 +393,7 @@ def _make_trt(standin):
             return self.text
 
     class OnnxParser:
-        __slots__ = ("network", "logger", "errors", "model")
+        __slots__ = ("errors", "logger", "model", "network")
 
         def __init__(self, network, logger):
             self.network, self.logger, self.errors = network, logger, []
@@ -401,20 +408,28 @@ def _make_trt(standin):
         def parse(self, model, path=None):
             explicit = 1 << int(NetworkDefinitionCreationFlag.EXPLICIT_BATCH)
             if not new_api and not self.network.flags & explicit:
-                self.errors.append(ParserError(
-                    "ModelImporter.cpp:720: The ONNX parser only supports networks with an "
-                    "explicit batch dimension"))
+                self.errors.append(
+                    ParserError(
+                        "ModelImporter.cpp:720: The ONNX parser only supports networks with an "
+                        "explicit batch dimension"
+                    )
+                )
                 return False
             try:
                 session = onnxruntime.InferenceSession(
-                    bytes(model), providers=["CPUExecutionProvider"])
+                    bytes(model), providers=["CPUExecutionProvider"]
+                )
             except Exception as e:
                 self.errors.append(ParserError("ModelImporter.cpp: %s" % e))
                 return False
             for arg in session.get_inputs():
-                self.network.inputs.append(ITensor(arg.name, _dims(arg.shape), _ORT_TYPES[arg.type]))
+                self.network.inputs.append(
+                    ITensor(arg.name, _dims(arg.shape), _ORT_TYPES[arg.type])
+                )
             for arg in session.get_outputs():
-                self.network.outputs.append(ITensor(arg.name, _dims(arg.shape), _ORT_TYPES[arg.type]))
+                self.network.outputs.append(
+                    ITensor(arg.name, _dims(arg.shape), _ORT_TYPES[arg.type])
+                )
             self.network.model = bytes(model)
             return True
 
@@ -450,6 +465,7 @@ def _make_trt(standin):
             return len(self.profiles) - 1
 
     if new_api:
+
         def set_memory_pool_limit(self, pool, size):
             self.pool_limits[pool] = size
 
@@ -487,9 +503,12 @@ def _make_trt(standin):
             profile = config.profiles[0].shapes if config.profiles else {}
             for t in network.inputs:
                 if -1 in t.shape and t.name not in profile:
-                    self.logger.log(Severity.ERROR, "4: [network.cpp::validate::2965] Error Code 4: "
-                                    "Internal Error (Network has dynamic or shape inputs, but no "
-                                    "optimization profile has been defined.)")
+                    self.logger.log(
+                        Severity.ERROR,
+                        "4: [network.cpp::validate::2965] Error Code 4: "
+                        "Internal Error (Network has dynamic or shape inputs, but no "
+                        "optimization profile has been defined.)",
+                    )
                     return None
             monitor = getattr(config, "progress_monitor", None)
             if monitor is not None:
@@ -503,7 +522,8 @@ def _make_trt(standin):
                 "fp16": BuilderFlag.FP16 in config.flags,
                 "profile": {k: [list(s) for s in v] for k, v in profile.items()},
                 "workspace": config.pool_limits.get(MemoryPoolType.WORKSPACE)
-                if new_api else config.max_workspace_size,
+                if new_api
+                else config.max_workspace_size,
             }
             return IHostMemory(MAGIC + json.dumps(header).encode() + b"\n" + network.model)
 
@@ -517,23 +537,32 @@ def _make_trt(standin):
             need_context()
             data = bytes(data)
             if not data.startswith(MAGIC):
-                self.logger.log(Severity.ERROR, "1: [stdArchiveReader.cpp::StdArchiveReader::32] "
-                                "Error Code 1: Serialization (Serialization assertion "
-                                "magicTagRead == kMAGIC_TAG failed.Magic Tag does not match)")
+                self.logger.log(
+                    Severity.ERROR,
+                    "1: [stdArchiveReader.cpp::StdArchiveReader::32] "
+                    "Error Code 1: Serialization (Serialization assertion "
+                    "magicTagRead == kMAGIC_TAG failed.Magic Tag does not match)",
+                )
                 return None
-            head, _, model = data[len(MAGIC):].partition(b"\n")
+            head, _, model = data[len(MAGIC) :].partition(b"\n")
             header = json.loads(head.decode())
             if header["version"] != standin.version:
-                self.logger.log(Severity.ERROR, "1: [stdArchiveReader.cpp::StdArchiveReader::40] "
-                                "Error Code 1: Serialization (Serialization assertion "
-                                "stdVersionRead == serializationVersion failed.Version tag does "
-                                "not match. Note: Current Version: %s, Serialized Engine "
-                                "Version: %s)" % (standin.version, header["version"]))
+                self.logger.log(
+                    Severity.ERROR,
+                    "1: [stdArchiveReader.cpp::StdArchiveReader::40] "
+                    "Error Code 1: Serialization (Serialization assertion "
+                    "stdVersionRead == serializationVersion failed.Version tag does "
+                    "not match. Note: Current Version: %s, Serialized Engine "
+                    "Version: %s)" % (standin.version, header["version"]),
+                )
                 return None
             if header["gpu"] != standin.gpu_name:
-                self.logger.log(Severity.ERROR, "6: The engine plan file is generated on an "
-                                "incompatible device, expecting compute X got compute Y, "
-                                "please rebuild.")
+                self.logger.log(
+                    Severity.ERROR,
+                    "6: The engine plan file is generated on an "
+                    "incompatible device, expecting compute X got compute Y, "
+                    "please rebuild.",
+                )
                 return None
             engine_class = EngineV10 if new_api else EngineV8
             return engine_class(header, model)
@@ -541,16 +570,20 @@ def _make_trt(standin):
     class Engine:
         """What both generations share: the model, its IO tensors, execution."""
 
-        __slots__ = ("header", "session", "io", "fp16")
+        __slots__ = ("fp16", "header", "io", "session")
 
         def __init__(self, header, model):
             self.header = header
             self.fp16 = header["fp16"]
             self.session = onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"])
-            self.io = [(a.name, True, _dims(a.shape), _ORT_TYPES[a.type])
-                       for a in self.session.get_inputs()]
-            self.io += [(a.name, False, _dims(a.shape), _ORT_TYPES[a.type])
-                        for a in self.session.get_outputs()]
+            self.io = [
+                (a.name, True, _dims(a.shape), _ORT_TYPES[a.type])
+                for a in self.session.get_inputs()
+            ]
+            self.io += [
+                (a.name, False, _dims(a.shape), _ORT_TYPES[a.type])
+                for a in self.session.get_outputs()
+            ]
 
         def profile(self, name):
             return [tuple(s) for s in self.header["profile"][name]]
@@ -674,7 +707,12 @@ def _make_trt(standin):
                     if is_input:
                         shape = self.shapes[name]
                         n = int(np.prod(shape)) * np.dtype(dtype).itemsize
-                        feeds[name] = cuda._find(addresses[name], n, "enqueue").view(dtype).reshape(shape).copy()
+                        feeds[name] = (
+                            cuda._find(addresses[name], n, "enqueue")
+                            .view(dtype)
+                            .reshape(shape)
+                            .copy()
+                        )
                 for name, value in self.engine.run(feeds).items():
                     value = np.ascontiguousarray(value, dtype=dict((n, d) for n, _, d in io)[name])
                     assert value.shape == out_shapes[name]
