@@ -80,8 +80,7 @@ def test_tensorrt_standin_uses_the_api_of_its_generation(standin, models):
         assert "execute_async_v3" in standin.calls and "execute_async_v2" not in standin.calls
         assert "create_network(0)" in standin.calls
         assert not hasattr(trt._engine, "num_bindings")  # removed in 10: misuse would fail
-        with pytest.raises(AttributeError):
-            trt._context.execute_async_v2
+        assert not hasattr(trt._context, "execute_async_v2")
 
 
 def test_tensorrt_standin_outputs_are_copies_and_buffers_are_reused(standin, models):
@@ -236,7 +235,8 @@ def test_tensorrt_standin_foreign_cached_engine_is_rebuilt_with_a_log_line(
     path = models("grid_yolov8")
     old = trt_standin.install(monkeypatch, "8.2", gpu_name="Stand-in GPU")
     with backends.load(path, "tensorrt") as trt:
-        foreign = open(trt.engine_path, "rb").read()
+        with open(trt.engine_path, "rb") as f:
+            foreign = f.read()
     # The same cache name, written by another GPU (e.g. copied from another board).
     other = trt_standin.install(monkeypatch, "8.2", gpu_name="Other GPU")
     assert old.builds == 1
@@ -288,7 +288,8 @@ def test_tensorrt_standin_loads_a_ready_engine_file(monkeypatch, models, tmp_pat
     trt_standin.install(monkeypatch, "8.2")  # another TensorRT: the plan is foreign
     with pytest.raises(
         BackendError,
-        match=r"ssd.plan does not load with TensorRT 8.2.1.8 .*'magic tag' mismatch.*nanobot detect build",
+        match=r"ssd.plan does not load with TensorRT 8.2.1.8 .*'magic tag' mismatch.*"
+        r"nanobot detect build",
     ):
         backends.load(plan, "tensorrt")
     with pytest.raises(BackendError, match="is a TensorRT engine: only backend 'tensorrt' runs it"):

@@ -167,7 +167,7 @@ def test_onnxinfo_reads_inputs_outputs_and_metadata_without_onnx():
 def test_onnxinfo_refuses_what_is_not_onnx(tmp_path):
     bad = tmp_path / "x.onnx"
     bad.write_bytes(b"\xff\xff\xff")
-    with pytest.raises(onnxinfo.OnnxFormatError, match="x.onnx is not an ONNX model"):
+    with pytest.raises(onnxinfo.OnnxFormatError, match=r"x\.onnx is not an ONNX model"):
         onnxinfo.read(str(bad))
     with pytest.raises(
         backends.BackendError, match="unknown backend 'cuda'; choose auto, tensorrt"

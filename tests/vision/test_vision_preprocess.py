@@ -10,7 +10,7 @@ from nanobot.vision.preprocess import SSD, YOLO, Transform, letterbox, preproces
 
 @pytest.mark.parametrize("shape", [(96, 128), (77, 101), (480, 640), (640, 480), (64, 64)])
 def test_letterbox_keeps_aspect_centres_and_pads_114(shape):
-    image = np.zeros(shape + (3,), np.uint8)
+    image = np.zeros((*shape, 3), np.uint8)
     out, t = letterbox(image, (64, 64))
     assert out.shape == (64, 64, 3)
     h, w = shape
@@ -45,7 +45,7 @@ def test_boxes_round_trip_through_letterbox_and_resize():
 )
 def test_a_drawn_rectangle_maps_back_to_its_pixels(shape, rect):
     """Find a white rectangle in the letterboxed image and map its extent back."""
-    image = np.zeros(shape + (3,), np.uint8)
+    image = np.zeros((*shape, 3), np.uint8)
     x1, y1, x2, y2 = rect
     image[y1:y2, x1:x2] = 255
     out, t = letterbox(image, (128, 128))

@@ -667,7 +667,7 @@ def _make_trt(standin):
 
         def _set_shape(self, name, shape):
             shape = tuple(int(d) for d in shape)
-            declared = [t for t in self.engine.io if t[0] == name][0][2]
+            declared = next(t for t in self.engine.io if t[0] == name)[2]
             if len(shape) != len(declared) or any(
                 d != -1 and d != s for d, s in zip(declared, shape)
             ):
@@ -684,7 +684,7 @@ def _make_trt(standin):
             if name in self.shapes:
                 return self.shapes[name]
             if any(-1 in s for s in self.shapes.values()):
-                return tuple(-1 for _ in [t for t in self.engine.io if t[0] == name][0][2])
+                return tuple(-1 for _ in next(t for t in self.engine.io if t[0] == name)[2])
             feeds = {n: np.zeros(s, np.float32) for n, s in self.shapes.items()}
             return tuple(self.engine.run(feeds)[name].shape)
 
