@@ -234,9 +234,8 @@ def test_tensorrt_standin_foreign_cached_engine_is_rebuilt_with_a_log_line(
 ):
     path = models("grid_yolov8")
     old = trt_standin.install(monkeypatch, "8.2", gpu_name="Stand-in GPU")
-    with backends.load(path, "tensorrt") as trt:
-        with open(trt.engine_path, "rb") as f:
-            foreign = f.read()
+    with backends.load(path, "tensorrt") as trt, open(trt.engine_path, "rb") as f:
+        foreign = f.read()
     # The same cache name, written by another GPU (e.g. copied from another board).
     other = trt_standin.install(monkeypatch, "8.2", gpu_name="Other GPU")
     assert old.builds == 1
