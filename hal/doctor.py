@@ -18,6 +18,8 @@ import shutil
 import subprocess
 import sys
 
+from .boards import get_board
+from .gpio.guidance import GPIO_GROUP_FIX
 from .i2c import open_bus
 from .platform import detect
 
@@ -29,20 +31,12 @@ Check.__doc__ = """One check's result: status is ok, warn, fail or n/a; fix is '
 # Jetson Nano hardware PWM pins: (board pin, pinmux register, function, GPIO CNF register, bit).
 # From the devmem commands in Jetson.GPIO's README: 0x45 selects PWM0 on pin 32, 0x46 PWM2 on
 # pin 33, and clearing the pin's bit in the GPIO controller's CNF register hands it to the PWM.
+# The fix is the board model's own PWM note (jetson-io, or those devmem writes).
 _NANO_PWM_PINS = ((32, 0x700031FC, 1, 0x6000D504, 0), (33, 0x70003248, 2, 0x6000D100, 6))
-_PINMUX_FIX = (
-    "enable pwm0/pwm2 with sudo /opt/nvidia/jetson-io/jetson-io.py, or after each boot: "
-    "sudo busybox devmem 0x700031fc 32 0x45; sudo busybox devmem 0x6000d504 32 0x2 (pin 32); "
-    "sudo busybox devmem 0x70003248 32 0x46; sudo busybox devmem 0x6000d100 32 0x00 (pin 33)"
-)
 _JETPACK_PYTHON = {"4": (3, 6), "5": (3, 8), "6": (3, 10)}  # the Python JetPack's bindings use
 _GROUP_FIX = (
     "add yourself to the {group} group and log in again: sudo groupadd -f -r {group}; "
-    "sudo usermod -aG {group} $USER{extra}"
-)
-_GPIO_UDEV = (
-    "; Jetson.GPIO's udev rule: sudo cp <site-packages>/Jetson/GPIO/99-gpio.rules "
-    "/etc/udev/rules.d/ && sudo udevadm control --reload-rules && sudo udevadm trigger"
+    "sudo usermod -aG {group} $USER"
 )
 
 
@@ -174,10 +168,9 @@ def check_gpiochip(host, board):
         return Check("gpiochip", FAIL, "no /dev/gpiochip*", "the GPIO driver is not loaded")
     denied = [c for c in chips if not host.can_read_write(c)]
     if denied:
-        extra = _GPIO_UDEV if board.is_jetson else ""
         return Check(
             "gpiochip", FAIL, f"no read/write permission on {', '.join(denied)}",
-            _GROUP_FIX.format(group="gpio", extra=extra),
+            GPIO_GROUP_FIX if board.is_jetson else _GROUP_FIX.format(group="gpio"),
         )  # fmt: skip
     return Check("gpiochip", OK, f"{', '.join(chips)} readable and writable", "")
 
@@ -185,7 +178,7 @@ def check_gpiochip(host, board):
 def check_pwm_pinmux(host, board):
     if board.name != "jetson-nano":
         return _not_here("pwm pinmux", "only the Jetson Nano's pins 32/33 need this")
-    how = _PINMUX_FIX
+    how = get_board(board.name).pwm_note
     if host.euid != 0 or not host.which("busybox"):
         return Check(
             "pwm pinmux", WARN,
@@ -291,7 +284,7 @@ def check_i2c_buses(host, board):
     if denied:
         return Check(
             "i2c buses", FAIL, f"no read/write permission on {', '.join(denied)}",
-            _GROUP_FIX.format(group="i2c", extra=""),
+            _GROUP_FIX.format(group="i2c"),
         )  # fmt: skip
     return Check("i2c buses", OK, ", ".join(buses), "")
 
@@ -384,7 +377,7 @@ def _run(argv):
     try:
         done = subprocess.run(
             argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=10,
-            universal_newlines=True,  # noqa: UP021 (text= is 3.7+)
+            universal_newlines=True,
         )  # fmt: skip
     except (OSError, subprocess.TimeoutExpired) as error:
         return 127, str(error)

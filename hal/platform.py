@@ -1,39 +1,28 @@
 """Which board this is: Jetson (model, L4T and JetPack versions), Raspberry Pi, or neither.
 
 Read from the device tree (``/proc/device-tree/compatible`` and ``model``, as Jetson.GPIO
-does) and ``/etc/nv_tegra_release``. ``root`` moves all three under another directory, so
-tests can describe any board with a few files.
+does) and ``/etc/nv_tegra_release``. The boards are those of :data:`hal.boards.BOARDS`, found
+by their ``compatible`` strings (or, failing those, their device-tree model). ``root`` moves
+all three files under another directory, so tests can describe any board with a few files.
 """
 
 import collections
 import os
 import re
 
-Board = collections.namedtuple(
-    "Board", "name model is_jetson is_raspberry_pi compatible l4t jetpack"
-)
-Board.__doc__ = """What :func:`detect` found.
+from .boards import BOARDS
 
-name: the HAL's board model ('jetson-nano', 'jetson-orin-nano', 'raspberry-pi-4') or None;
-model: the device tree's model string ('NVIDIA Jetson Nano Developer Kit') or None;
+__all__ = ["Platform", "detect", "jetpack_for", "parse_l4t"]
+
+Platform = collections.namedtuple(
+    "Platform", "name model is_jetson is_raspberry_pi compatible l4t jetpack"
+)
+Platform.__doc__ = """What :func:`detect` found.
+
+name: the key of the board in :data:`hal.boards.BOARDS` ('jetson-nano', 'orin-nano', 'rpi4') or
+None; model: the device tree's model string ('NVIDIA Jetson Nano Developer Kit') or None;
 compatible: the device tree's compatible strings; l4t: '32.7.1' or None; jetpack: '4.6.1' or
 None."""
-
-# Jetson.GPIO's gpio_pin_data.py (compats_nano, compats_jetson_orins_nano) and the Pi kernel's
-# bcm2711-rpi-4-b.dts.
-_BOARDS = (
-    ("jetson-nano", ("nvidia,p3450-0000", "nvidia,p3450-0002", "nvidia,jetson-nano")),
-    (
-        "jetson-orin-nano",
-        tuple(
-            f"nvidia,{carrier}+p3767-{module}{super_}"
-            for carrier in ("p3509-0000", "p3768-0000")
-            for module in ("0003", "0004", "0005")
-            for super_ in ("", "-super")
-        ),
-    ),
-    ("raspberry-pi-4", ("raspberrypi,4-model-b",)),
-)
 
 # L4T release -> JetPack (NVIDIA's JetPack archive), for the releases Nano and Orin boards run.
 _JETPACK = {
@@ -50,22 +39,34 @@ _JETPACK_MAJOR = {"32": "4", "34": "5", "35": "5", "36": "6"}
 def detect(root="/"):
     """Describe the board this runs on (or the one whose files are under ``root``)."""
     compatible = _read_strings(os.path.join(root, "proc/device-tree/compatible"))
-    model = _read_strings(os.path.join(root, "proc/device-tree/model"))
+    model = next(iter(_read_strings(os.path.join(root, "proc/device-tree/model"))), None)
     is_jetson = any(c.startswith("nvidia,tegra") for c in compatible)
     l4t = None
     release = _read(os.path.join(root, "etc/nv_tegra_release"))
     if release is not None:
         l4t = parse_l4t(release)
         is_jetson = True
-    return Board(
-        name=next((name for name, compats in _BOARDS if set(compats) & set(compatible)), None),
-        model=model[0] if model else None,
+    return Platform(
+        name=_board_key(compatible, model),
+        model=model,
         is_jetson=is_jetson,
         is_raspberry_pi=any(c.startswith("raspberrypi,") for c in compatible),
         compatible=tuple(compatible),
         l4t=l4t,
         jetpack=jetpack_for(l4t),
     )
+
+
+def _board_key(compatible, model):
+    """The key of the board the device tree names: by compatible string (exactly, as
+    Jetson.GPIO matches them), else by model string; None for boards hal does not model."""
+    for board in BOARDS.values():
+        if set(board.compatible) & set(compatible):
+            return board.key
+    for board in BOARDS.values():
+        if model and board.model in model:
+            return board.key
+    return None
 
 
 def parse_l4t(release_text):

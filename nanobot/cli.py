@@ -27,6 +27,11 @@ class UserError(Exception):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["hal"]:  # the hardware layer's own tools parse their own arguments
+        return _hal(argv[1:])
+    if argv[:1] == ["pinout"]:
+        return _hal(argv)
     parser = _parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "func"):
@@ -110,6 +115,10 @@ def _parser():
     sp.add_argument("--graph", help="graph name (default: the only one running)")
     sp.set_defaults(func=cmd_topic_list)
 
+    # Listed for --help; main() hands them to the hardware layer's own CLI (hal/cli.py).
+    sub.add_parser("hal", help="hardware tools: doctor, selftest, pinout (see nanobot hal -h)")
+    sub.add_parser("pinout", help="print the board's 40-pin header (--board NAME)")
+
     np_ = sub.add_parser("node", help="inspect nodes of a running graph").add_subparsers(
         title="node commands", metavar="COMMAND"
     )
@@ -118,6 +127,12 @@ def _parser():
     sp.add_argument("--wait", type=float, default=2.5, help="seconds to listen (default 2.5)")
     sp.set_defaults(func=cmd_node_list)
     return p
+
+
+def _hal(argv):
+    from hal import cli as hal_cli
+
+    return hal_cli.main(argv, prog="nanobot hal")
 
 
 # ---------------------------------------------------------------- graph commands

@@ -10,6 +10,8 @@ naming the problem, so a receiver can count it, log it and go on.
 """
 
 import collections
+import functools
+import threading
 
 import msgpack
 import numpy as np
@@ -24,6 +26,7 @@ MAX_NDIM = 8
 
 # Numeric dtypes only (never object or void): kind + item size, any byte order.
 _ALLOWED_DTYPES = {"b1", "i1", "u1", "i2", "u2", "i4", "u4", "i8", "u8", "f2", "f4", "f8"}
+_DTYPES = {order + code: np.dtype(order + code) for order in "<>|" for code in _ALLOWED_DTYPES}
 _HEADER_KEYS = {
     "protocol": int,
     "type": str,
@@ -34,6 +37,11 @@ _HEADER_KEYS = {
     "fields": dict,
     "arrays": list,
 }
+# msgpack decodes to exactly these types (bool is not int here), so one tuple comparison
+# checks a good header; a bad one is looked at key by key to say what is wrong.
+_HEADER_NAMES = tuple(_HEADER_KEYS)
+_HEADER_TYPES = tuple(_HEADER_KEYS.values())
+_local = threading.local()  # a msgpack Packer per thread: reusing one saves its setup
 
 Envelope = collections.namedtuple(
     "Envelope", "topic type_name type_version seq stamp source fields arrays"
@@ -52,6 +60,7 @@ class DecodeError(ValueError):
         self.source = source or None  # "" (anonymous) and unknown are one sender to a log
 
 
+@functools.lru_cache(maxsize=1024)
 def topic_frame(topic):
     """The topic frame for `topic` (also the SUB subscription prefix that matches it alone)."""
     if "\0" in topic:
@@ -97,10 +106,18 @@ def encode(msg, topic, seq=0, stamp=0, source=""):
         "arrays": descriptors,
     }
     try:
-        packed = msgpack.packb(header, use_bin_type=True, default=_pack_default)
+        packed = _packer().pack(header)
     except (TypeError, ValueError, OverflowError) as e:
+        _local.packer = None  # a failed pack may leave the packer's buffer half full
         raise TypeError("cannot encode %s: %s" % (cls.__name__, e)) from None
     return [topic_frame(topic), packed, *arrays]
+
+
+def _packer():
+    packer = getattr(_local, "packer", None)
+    if packer is None:
+        packer = _local.packer = msgpack.Packer(use_bin_type=True, default=_pack_default)
+    return packer
 
 
 def _bytes_of(frame):
@@ -113,7 +130,8 @@ def decode_envelope(frames):
     """Parse and check `frames` without looking up the message type; raises DecodeError."""
     if len(frames) < 2:
         raise DecodeError("frame-count", "%d frame(s); a message has at least 2" % len(frames))
-    raw_topic = bytes(_bytes_of(frames[0]))
+    first = frames[0]
+    raw_topic = bytes(getattr(first, "bytes", first))  # a zmq.Frame's bytes need no memoryview
     if not raw_topic.endswith(TOPIC_END) or TOPIC_END in raw_topic[:-1]:
         # An embedded NUL would let "a\0b\0" through a subscription to "a\0".
         raise DecodeError("topic", "topic frame is not one NUL-terminated name")
@@ -141,12 +159,15 @@ def decode_envelope(frames):
             topic,
             source,
         )
-    for key, kind in _HEADER_KEYS.items():
-        value = header.get(key)
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise DecodeError(
-                "header", "header field %r missing or not %s" % (key, kind.__name__), topic, source
-            )
+    if tuple(map(type, map(header.get, _HEADER_NAMES))) != _HEADER_TYPES:
+        for key, kind in _HEADER_KEYS.items():
+            if type(header.get(key)) is not kind:
+                raise DecodeError(
+                    "header",
+                    "header field %r missing or not %s" % (key, kind.__name__),
+                    topic,
+                    source,
+                )
     descriptors = header["arrays"]
     if len(descriptors) > MAX_ARRAYS:
         raise DecodeError(
@@ -190,24 +211,26 @@ def _decode_array(desc, frame, topic, source):
     name, dtype, shape = desc.get("field"), desc.get("dtype"), desc.get("shape")
     if not isinstance(name, str) or not isinstance(dtype, str) or not isinstance(shape, list):
         raise bad("array descriptor needs field (str), dtype (str) and shape (list)")
-    if len(dtype) != 3 or dtype[0] not in "<>|" or dtype[1:] not in _ALLOWED_DTYPES:
+    dt = _DTYPES.get(dtype)
+    if dt is None:
         raise bad("array %r has dtype %r, not a numeric numpy dtype string" % (name, dtype))
-    if len(shape) > MAX_NDIM or not all(
-        isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
-    ):
-        raise bad("array %r has shape %r; dims must be <= %d ints >= 0" % (name, shape, MAX_NDIM))
-    dt = np.dtype(dtype)
-    buf = _bytes_of(frame)
+    good_shape = len(shape) <= MAX_NDIM
     expected = dt.itemsize
     for d in shape:
+        if type(d) is not int or d < 0:  # msgpack gives exactly int, never a bool, for a dim
+            good_shape = False
+            break
         expected *= d
+    if not good_shape:
+        raise bad("array %r has shape %r; dims must be <= %d ints >= 0" % (name, shape, MAX_NDIM))
+    buf = _bytes_of(frame)
     if expected != buf.nbytes:
         raise bad(
             "array %r declares %s %s (%d bytes) but its frame has %d bytes"
             % (name, dtype, shape, expected, buf.nbytes)
         )
-    arr = np.frombuffer(buf, dtype=dt).reshape(shape)
-    arr.flags.writeable = False
+    arr = np.frombuffer(buf, dtype=dt).reshape(tuple(shape))
+    arr.setflags(write=False)
     return name, arr
 
 
@@ -238,8 +261,9 @@ def decode(frames, expected=None):
             env.topic,
             env.source,
         )
-    unknown = (set(env.fields) - set(cls.header_fields)) | (set(env.arrays) - set(cls.array_fields))
-    if unknown:
+    header_names, array_names = _field_names(cls)
+    if not (env.fields.keys() <= header_names and env.arrays.keys() <= array_names):
+        unknown = (env.fields.keys() - header_names) | (env.arrays.keys() - array_names)
         raise DecodeError(
             "fields",
             "%s has no field(s) %s" % (env.type_name, ", ".join(sorted(map(str, unknown)))),
@@ -255,3 +279,9 @@ def decode(frames, expected=None):
             "fields", "%s rejected its fields: %s" % (env.type_name, e), env.topic, env.source
         ) from None
     return env, msg
+
+
+@functools.lru_cache(maxsize=None)
+def _field_names(cls):
+    """(header field names, array field names) of a message class, as sets."""
+    return frozenset(cls.header_fields), frozenset(cls.array_fields)

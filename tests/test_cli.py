@@ -7,8 +7,9 @@ import sys
 
 import pytest
 
-from conftest import wait_for
 from nanobot import endpoints
+
+from conftest import wait_for
 
 
 def nanobot(*args, timeout=60):
@@ -49,6 +50,17 @@ def test_help_everywhere():
     for args in ([], ["run"], ["topic"], ["topic", "echo"], ["node", "list"]):
         r = nanobot(*args, "--help")
         assert r.returncode == 0 and "usage: nanobot" in r.stdout
+
+
+def test_hardware_tools_are_reachable_through_nanobot():
+    r = nanobot("pinout", "--board", "jetson-nano")
+    assert r.returncode == 0
+    assert "Jetson Nano dev kit 40-pin header" in r.stdout
+    r = nanobot("hal", "selftest", "--backend", "sim", "--out", "12", "--in", "16",
+                "--period", "0.01")  # fmt: skip
+    assert r.returncode == 0 and "pin 12 -> pin 16: ok" in r.stdout
+    r = nanobot("hal", "--help")
+    assert r.stdout.startswith("usage: nanobot hal")
 
 
 def test_tools_without_a_running_graph_say_so():

@@ -4,9 +4,10 @@ import importlib
 import sys
 
 import pytest
-from docblocks import code_blocks
 
 from nanobot import graph, msgs
+
+from docblocks import code_blocks
 
 
 @pytest.fixture

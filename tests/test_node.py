@@ -4,12 +4,13 @@ import threading
 
 import numpy as np
 import pytest
-from conftest import wait_for
 
 from nanobot import endpoints, msgs
 from nanobot.node import Input, Node, Output, Param, ParamError
 from nanobot.runtime import NodeThread
 from nanobot.transport import Subscriber
+
+from conftest import wait_for
 
 
 class Echo(Node):

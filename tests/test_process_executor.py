@@ -6,13 +6,14 @@ import subprocess
 import sys
 import threading
 
-import example_nodes as ex
 import pytest
-from conftest import wait_for
 
 from nanobot import endpoints
 from nanobot.executors.process import ProcessExecutor
 from nanobot.graph import Graph
+
+import example_nodes as ex
+from conftest import wait_for
 
 
 def read(path):

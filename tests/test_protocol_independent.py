@@ -22,12 +22,13 @@ import time
 import numpy as np
 import pytest
 import zmq
-from docblocks import named_block
 
 from nanobot import codec, endpoints, msgs
 from nanobot.node import Input, Node
 from nanobot.runtime import NodeThread
 from nanobot.transport import Publisher, Subscriber
+
+from docblocks import named_block
 
 GRAPH = "wire"
 TIMEOUT = 30.0  # seconds, for a whole exchange on a loaded machine
@@ -191,7 +192,8 @@ PUBLISHER = """
         # paces the repeats.
         if select.select([sys.stdin], [], [], 0.01)[0]:
             break
-    print(json.dumps({"sent": seq, "nanobot": [m for m in sys.modules if "nanobot" in m]}))
+    ours = [m for m in sys.modules if m.partition(".")[0] == "nanobot"]
+    print(json.dumps({"sent": seq, "nanobot": ours}))
 """
 
 
@@ -302,7 +304,8 @@ SUBSCRIBER = """
                        for name, a in arrays.items()},
         }
         print(json.dumps({"got": key}), flush=True)
-    print(json.dumps({"seen": seen, "nanobot": [m for m in sys.modules if "nanobot" in m]}))
+    ours = [m for m in sys.modules if m.partition(".")[0] == "nanobot"]
+    print(json.dumps({"seen": seen, "nanobot": ours}))
 """
 
 

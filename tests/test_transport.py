@@ -5,10 +5,11 @@ import os
 import numpy as np
 import pytest
 import zmq
-from conftest import wait_for
 
 from nanobot import endpoints, msgs
 from nanobot.transport import Publisher, QueuePolicy, Subscriber
+
+from conftest import wait_for
 
 
 def kv(n):

@@ -1,4 +1,5 @@
-"""Board detection from device-tree and L4T release files written by the tests."""
+"""Board detection from device-tree and L4T release files written by the tests; the boards are
+the hal.boards models, named by their keys."""
 
 import pytest
 
@@ -41,17 +42,21 @@ def test_jetson_nano(tmp_path):
     assert board.compatible == ("nvidia,p3450-0000", "nvidia,jetson-nano", "nvidia,tegra210")
 
 
-@pytest.mark.parametrize("suffix", ["", "-super"])
-def test_jetson_orin_nano(tmp_path, suffix):
+@pytest.mark.parametrize(
+    "first",
+    ["nvidia,p3768-0000+p3767-0005", "nvidia,p3768-0000+p3767-0005-super",
+     "nvidia,p3509-0000+p3767-0003", "nvidia,p3509-0000+p3767-0004-super"],
+)  # fmt: skip
+def test_jetson_orin_nano_on_either_carrier_and_in_super_mode(tmp_path, first):
     root = make_root(
         tmp_path,
-        f"nvidia,p3768-0000+p3767-0005{suffix}\0nvidia,p3767-0005\0nvidia,tegra234\0",
+        f"{first}\0nvidia,p3767-0005\0nvidia,tegra234\0",
         "NVIDIA Jetson Orin Nano Developer Kit",
         ORIN_RELEASE,
     )
     board = detect(root)
     assert (board.name, board.is_jetson, board.l4t, board.jetpack) == (
-        "jetson-orin-nano", True, "36.3.0", "6.0",
+        "orin-nano", True, "36.3.0", "6.0",
     )  # fmt: skip
 
 
@@ -60,16 +65,33 @@ def test_raspberry_pi_4(tmp_path):
         tmp_path, "raspberrypi,4-model-b\0brcm,bcm2711\0", "Raspberry Pi 4 Model B Rev 1.4"
     )
     board = detect(root)
-    assert (board.name, board.model) == ("raspberry-pi-4", "Raspberry Pi 4 Model B Rev 1.4")
+    assert (board.name, board.model) == ("rpi4", "Raspberry Pi 4 Model B Rev 1.4")
     assert (board.is_jetson, board.is_raspberry_pi, board.l4t, board.jetpack) == (
         False, True, None, None,
     )  # fmt: skip
 
 
-def test_other_jetson_is_a_jetson_without_a_board_model(tmp_path):
-    root = make_root(tmp_path, "nvidia,p3509-0000+p3668-0000\0nvidia,tegra194\0", "Xavier NX")
-    board = detect(root)
+@pytest.mark.parametrize(
+    "compatible, model",
+    [("nvidia,p3509-0000+p3668-0000\0nvidia,tegra194\0", "NVIDIA Jetson Xavier NX Developer Kit"),
+     ("nvidia,p3509-0000+p3767-0000\0nvidia,tegra234\0", "NVIDIA Jetson Orin NX Engineering "
+      "Reference Developer Kit")],
+)  # fmt: skip
+def test_other_jetson_is_a_jetson_without_a_board_model(tmp_path, compatible, model):
+    board = detect(make_root(tmp_path, compatible, model))
     assert (board.name, board.is_jetson, board.l4t) == (None, True, None)
+
+
+@pytest.mark.parametrize(
+    "model, name",
+    [("Raspberry Pi 4 Model B Rev 1.5", "rpi4"),
+     ("NVIDIA Jetson Nano Developer Kit", "jetson-nano"),
+     ("NVIDIA Jetson Orin Nano Developer Kit", "orin-nano"),
+     ("Raspberry Pi 5 Model B Rev 1.0", None)],
+)  # fmt: skip
+def test_model_string_names_the_board_when_no_compatible_string_does(tmp_path, model, name):
+    board = detect(make_root(tmp_path, "brcm,unknown\0", model))
+    assert (board.name, board.model) == (name, model)
 
 
 def test_a_laptop_has_no_device_tree(tmp_path):
