@@ -99,10 +99,7 @@ def _user_errors(func):
         logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
         try:
             return func(args) or 0
-        except (BackendError, CardError, OnnxFormatError, ValueError, OSError) as e:
-            print("nanobot: error: %s" % e, file=sys.stderr)
-            return 2
-        except ImportError as e:
+        except (BackendError, CardError, OnnxFormatError, ValueError, OSError, ImportError) as e:
             print("nanobot: error: %s" % e, file=sys.stderr)
             return 2
         except KeyboardInterrupt:
