@@ -6,6 +6,7 @@ import threading
 
 import numpy as np
 import pytest
+
 from conftest import wait_for
 
 pytest.importorskip("cv2")
