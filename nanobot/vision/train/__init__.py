@@ -16,6 +16,7 @@ Workstation tooling: needs ``pip install 'nanobot[train]'`` (torch, onnx) and Py
 torch's CPU build is enough.
 """
 
+import copy
 import logging
 import math
 import time
@@ -62,9 +63,7 @@ def train(
             "name in data.yaml (names:) or with --names" % (data, num_classes - 1, len(class_names))
         )
     net = TinyDetector(num_classes, input_size, width)
-    ema = torch.optim.swa_utils.AveragedModel(
-        net, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(0.999), use_buffers=True
-    )
+    ema = WeightAverage(net)
     decay, no_decay = [], []
     for p in net.parameters():
         (no_decay if p.ndim <= 1 else decay).append(p)
@@ -93,6 +92,10 @@ def train(
         len(images), data, ", ".join(class_names), epochs, len(batches),
         input_size[1], input_size[0],
     )  # fmt: skip
+    description = "nanobot TinyDetector: python -m nanobot.vision.train, %d images, seed %d" % (
+        len(images),
+        seed,
+    )
     start = time.monotonic()
     for epoch in range(epochs):
         net.train()
@@ -105,7 +108,7 @@ def train(
             torch.nn.utils.clip_grad_norm_(net.parameters(), 10.0)
             optimizer.step()
             schedule.step()
-            ema.update_parameters(net)
+            ema.update(net)
             for k, v in parts.items():
                 sums[k] = sums.get(k, 0.0) + v
         log.info(
@@ -114,14 +117,36 @@ def train(
             ", ".join("%s %.4f" % (k, v / len(batches)) for k, v in sorted(sums.items())),
             time.monotonic() - start,
         )  # fmt: skip
-    best = ema.module
-    export_onnx(best, out, class_names, "nanobot TinyDetector trained on %s" % data)
-    card = write_card(
-        out,
-        input_size,
-        class_names,
-        comment="TinyDetector trained with python -m nanobot.vision.train (seed %d, %d epochs)"
-        % (seed, epochs),
-    )
+        # written after every epoch, so a long run can be evaluated (or used) as it goes
+        export_onnx(ema.net, out, class_names, description)
+        card = write_card(
+            out,
+            input_size,
+            class_names,
+            comment="TinyDetector trained with python -m nanobot.vision.train "
+            "(seed %d, epoch %d of %d)" % (seed, epoch + 1, epochs),
+        )
     log.info("wrote %s and %s", out, card)
-    return best
+    return ema.net
+
+
+class WeightAverage:
+    """An exponential moving average of a network's weights (and batch-norm statistics), its
+    decay ramping up to `decay` over the first ~1000 updates so that it soon forgets the
+    random start (as Ultralytics' ModelEMA). The average is what gets exported."""
+
+    def __init__(self, net, decay=0.999, ramp=300):
+        self.net = copy.deepcopy(net).eval()
+        self.decay, self.ramp, self.updates = decay, ramp, 0
+
+    def update(self, net):
+        import torch
+
+        self.updates += 1
+        d = self.decay * (1 - math.exp(-self.updates / self.ramp))
+        with torch.no_grad():
+            for avg, new in zip(self.net.state_dict().values(), net.state_dict().values()):
+                if avg.dtype.is_floating_point:
+                    avg.mul_(d).add_(new, alpha=1 - d)
+                else:
+                    avg.copy_(new)
