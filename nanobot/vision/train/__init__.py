@@ -53,6 +53,7 @@ def train(
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
     torch.use_deterministic_algorithms(True)
+    torch.set_flush_denormal(True)  # tiny weights and gradients must not crawl
     images, targets, class_names = load_dataset(data, input_size)
     data = data if isinstance(data, str) else ", ".join(data)
     class_names = list(names or class_names)
