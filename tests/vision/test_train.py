@@ -90,13 +90,10 @@ def test_a_few_steps_on_one_batch_lower_the_loss():
     assert losses[-1] < 0.7 * losses[0]
 
 
-def test_train_writes_an_onnx_file_and_card_the_detector_runs(tmp_path):
-    pytest.importorskip("onnx", reason="ONNX export needs the onnx package (the train extra)")
+@pytest.fixture
+def folder(tmp_path):
+    """A YOLO folder of four 64x48 frames, each with a square and a disc."""
     cv2 = pytest.importorskip("cv2")
-    from nanobot.vision import Detector
-    from nanobot.vision.card import ModelCard
-    from nanobot.vision.train import train
-
     root = tmp_path / "data"
     (root / "images").mkdir(parents=True)
     (root / "labels").mkdir()
@@ -109,12 +106,37 @@ def test_train_writes_an_onnx_file_and_card_the_detector_runs(tmp_path):
         (root / "labels" / ("%d.txt" % i)).write_text(
             "0 0.25 0.333 0.266 0.354\n1 0.6875 0.625 0.297 0.396\n"
         )
+    return str(root)
+
+
+def test_train_writes_an_onnx_file_and_card_the_detector_runs(folder, tmp_path):
+    pytest.importorskip("onnx", reason="ONNX export needs the onnx package (the train extra)")
+    from nanobot.vision import Detector
+    from nanobot.vision.card import ModelCard
+    from nanobot.vision.train import train
+
     out = str(tmp_path / "model" / "tiny.onnx")
-    train(str(root), out, epochs=1, batch_size=2, input_size=SIZE, width=0.5)
+    train(folder, out, epochs=1, batch_size=2, input_size=SIZE, width=0.5)
     card = ModelCard.load(str(tmp_path / "model" / "tiny.card.yaml"))
     assert os.path.samefile(card.model, out)
     assert (card.family.name, card.input_size, card.labels) == ("yolov8", SIZE, ["square", "disc"])
+    image = np.full((48, 64, 3), 40, np.uint8)
     with Detector.from_card(card.path, backend="opencv", conf=0.0) as detector:
         found = detector.detect(image)
     assert detector.class_names == ["square", "disc"]
     assert len(found) >= 1 and found.image_width == 64
+
+
+def test_training_is_reproducible(folder, tmp_path):
+    pytest.importorskip("onnx", reason="ONNX export needs the onnx package (the train extra)")
+    from nanobot.vision.train import train
+
+    runs = [str(tmp_path / name / "m.onnx") for name in ("a", "b")]
+    nets = [train(folder, out, epochs=2, batch_size=2, input_size=SIZE, width=0.5) for out in runs]
+    for p, q in zip(nets[0].state_dict().values(), nets[1].state_dict().values()):
+        assert torch.equal(p, q)
+    with open(runs[0], "rb") as a, open(runs[1], "rb") as b:
+        assert a.read() == b.read()
+    other = train(folder, str(tmp_path / "c.onnx"), epochs=2, batch_size=2, input_size=SIZE,
+                  width=0.5, seed=1)  # fmt: skip
+    assert not torch.equal(other.box.weight, nets[0].box.weight)
