@@ -1,0 +1,116 @@
+"""The detector node: objects in camera frames, as Detections, with any backend.
+
+    nodes:
+      detector:
+        class: nanobot.nodes.detector.DetectorNode
+        params: {model: models/sorter.card.yaml, backend: auto, annotate: true}
+        remap: {image: camera/image}
+
+The image input keeps the newest frame only, so a detector slower than its camera drops
+frames instead of falling behind. Detections carry the source frame's stamp and frame id
+(and are published with that stamp), so downstream nodes can tell exactly which frame
+they describe and how old it is.
+"""
+
+import time
+
+import numpy as np
+
+from ..msgs import Detections, Image, KeyValue
+from ..node import Input, Node, Output, Param
+from ..vision import backends
+from ..vision.detector import Detector
+from ..vision.draw import annotate
+
+
+class DetectorNode(Node):
+    """Runs a detection model on every frame it can keep up with."""
+
+    image = Input(Image)  # newest only: frames that arrive during inference are dropped
+    detections = Output(Detections)
+    annotated = Output(Image, topic="detections/image")
+    stats = Output(KeyValue, topic="detections/stats")
+
+    model = Param("", help="model card (.card.yaml) or model file (.onnx, .engine)")
+    backend = Param("auto", choices=("auto", *backends.BACKENDS), help="inference backend")
+    precision = Param("fp16", choices=("fp16", "fp32"), help="TensorRT engine precision")
+    conf = Param(None, type=float, min=0.0, max=1.0, help="confidence threshold (card's)")
+    iou = Param(None, type=float, min=0.0, max=1.0, help="NMS IoU threshold (card's)")
+    annotate = Param(False, help="also publish the frame with the detections drawn")
+    stats_period = Param(5.0, min=0.1, help="seconds between inference-time reports")
+
+    def setup(self):
+        if not self.model:
+            raise ValueError(
+                "node %r needs a model: set its param model to a model card or ONNX file"
+                % self.name
+            )
+        self.detector = Detector.from_card(
+            self.model,
+            backend=self.backend,
+            precision=self.precision,
+            conf=self.conf,
+            iou=self.iou,
+        )
+        self.log.info("detector ready: %s", self.detector.describe())
+        self._reset()
+        self.last_frame_id = None
+        self.every(self.stats_period, self.report)
+
+    def _reset(self):
+        self.frames = 0
+        self.skipped = 0
+        self.ms = {"pre": 0.0, "infer": 0.0, "post": 0.0}
+        self.since = time.monotonic()
+
+    def on_image(self, msg):
+        found = self.detector.detect(_bgr(msg))
+        found.image_stamp = msg.stamp
+        found.image_frame_id = msg.frame_id
+        self.detections.publish(found, stamp=msg.stamp)
+        if self.annotate:
+            self.annotated.publish(
+                Image(data=annotate(_bgr(msg), found), frame_id=msg.frame_id, stamp=msg.stamp),
+                stamp=msg.stamp,
+            )
+        if self.last_frame_id is not None and msg.frame_id > self.last_frame_id:
+            self.skipped += msg.frame_id - self.last_frame_id - 1
+        self.last_frame_id = msg.frame_id
+        self.frames += 1
+        for key, value in self.detector.timing.items():
+            self.ms[key] += value
+
+    def report(self):
+        """Log and publish frames per second and mean milliseconds per stage."""
+        elapsed = max(time.monotonic() - self.since, 1e-9)
+        n = max(self.frames, 1)
+        values = {
+            "fps": self.frames / elapsed,
+            "frames": self.frames,
+            "skipped": self.skipped,
+            "pre_ms": self.ms["pre"] / n,
+            "infer_ms": self.ms["infer"] / n,
+            "post_ms": self.ms["post"] / n,
+            "backend": self.detector.backend.name,
+        }
+        self.log.info(
+            "%(fps).1f fps, inference %(infer_ms).1f ms (pre %(pre_ms).1f, post %(post_ms).1f), "
+            "%(skipped)d frames skipped to stay current",
+            values,
+        )
+        self.stats.publish(KeyValue(values=values))
+        self._reset()
+
+    def teardown(self):
+        detector = getattr(self, "detector", None)
+        if detector is not None:
+            detector.close()
+
+
+def _bgr(msg):
+    """The frame of an Image as BGR HxWx3, whatever its encoding."""
+    if msg.encoding == "bgr8":
+        return msg.data
+    if msg.encoding == "rgb8":
+        return np.ascontiguousarray(msg.data[:, :, ::-1])
+    return np.repeat(msg.data[:, :, None], 3, axis=2)  # mono8
