@@ -98,6 +98,10 @@ def _parser():
     sp.add_argument("--dot", action="store_true", help="print Graphviz dot")
     sp.set_defaults(func=cmd_graph)
 
+    from .vision import cli as vision_cli  # nanobot detect ...
+
+    vision_cli.add_parser(sub)
+
     tp = sub.add_parser("topic", help="inspect topics of a running graph").add_subparsers(
         title="topic commands", metavar="COMMAND"
     )
