@@ -2,7 +2,7 @@
 
     nodes:
       detector:
-        class: nanobot.nodes.detector.DetectorNode
+        class: nanobot.nodes.detector:DetectorNode
         params: {model: models/sorter.card.yaml, backend: auto, annotate: true}
         remap: {image: camera/image}
 

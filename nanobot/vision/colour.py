@@ -47,9 +47,10 @@ class ColourClass:
 
     Shape tests are [low, high] ranges, each checked only when given:
     `circularity` 4 pi area / perimeter^2 (1 for a true disc; on pixel outlines about 0.9
-    for a disc, 0.8 for a square, 0.55 for a triangle, so [0.85, 1] keeps discs); `vertices` the corners of the outline simplified to 4% of its
-    perimeter (a single int means exactly that many); `aspect` the long side over the short
-    side of the smallest rotated rectangle around the blob (1 for a square or disc).
+    for a disc, 0.8 for a square, 0.55 for a triangle, so [0.85, 1] keeps discs);
+    `vertices` the corners of the outline simplified to 4% of its perimeter (a single int
+    means exactly that many); `aspect` the long side over the short side of the smallest
+    rotated rectangle around the blob (1 for a square or disc).
     """
 
     def __init__(

@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-cv2 = pytest.importorskip("cv2")
+pytest.importorskip("cv2")
+
+import cv2
 
 from nanobot.vision.colour import ColourClass, ColourDetector, parse_classes
 
@@ -213,8 +215,8 @@ def test_bad_classes_are_refused_with_one_sentence(classes, message):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"blur": 4}, "blur must be 0 .off. or an odd kernel size"),
-        ({"morph": -1}, "morph must be 0 .off. or a kernel size"),
+        ({"blur": 4}, r"blur must be 0 \(off\) or an odd kernel size"),
+        ({"morph": -1}, r"morph must be 0 \(off\) or a kernel size"),
     ],
 )
 def test_bad_cleanup_settings_are_refused(kwargs, message):
