@@ -15,7 +15,7 @@ from nanobot import endpoints, msgs
 from nanobot.graph import GraphError, load
 from nanobot.node import Node, Output, ParamError
 from nanobot.nodes.colour_detector import ColourDetectorNode
-from nanobot.runtime import NodeThread
+from nanobot.runtime import NodeThread, ipc_plan
 from nanobot.transport import Subscriber
 
 GRAPH = "colour"
@@ -37,19 +37,13 @@ def frame():
     return data
 
 
-def plan(node, inputs_from=()):
-    p = {n: [endpoints.ipc_endpoint(GRAPH, node.name, node._ports[n].topic)] for n in node.outputs}
-    for n in node.inputs:
-        p[n] = [endpoints.ipc_endpoint(GRAPH, src, node._ports[n].topic) for src in inputs_from]
-    return p
-
-
 def test_detections_of_frames_from_another_node(ctx):
     endpoints.prepare(GRAPH)
-    camera = NodeThread(Camera("camera"), plan(Camera("camera")), context=ctx)
+    source = Camera("camera")
+    camera = NodeThread(source, ipc_plan(GRAPH, source, {}), context=ctx)
     params = {"classes": CLASSES, "annotate": True, "stats_period": 0.2}
     node = ColourDetectorNode("colours", params)
-    detector = NodeThread(node, plan(node, ["camera"]), context=ctx)
+    detector = NodeThread(node, ipc_plan(GRAPH, node, {"image": [("camera", "image")]}), ctx)
     subs = [
         Subscriber(ctx, topic, [endpoints.ipc_endpoint(GRAPH, "colours", topic)], t)
         for topic, t in (
