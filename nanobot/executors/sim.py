@@ -371,12 +371,17 @@ class SimExecutor:
             self._work += 1
 
     def _run_next(self):
-        t_ns = self._heap[0][0]
-        if not self._pace(t_ns):
-            return False  # woken by a call from another thread: it goes first
-        _, _, background, fn, args = heapq.heappop(self._heap)
+        """Run the event at the head of the heap; False if none ran (it was a cancelled
+        timer, dropped without moving the clock, or a call from another thread came first)."""
+        t_ns, _, background, fn, args = self._heap[0]
+        cancelled = fn == self._fire and args[1].cancelled
+        if not cancelled and not self._pace(t_ns):
+            return False
+        heapq.heappop(self._heap)
         if not background:
             self._work -= 1
+        if cancelled:
+            return False
         self.clock.advance_to(t_ns)
         fn(*args)
         self.events += 1
@@ -406,8 +411,6 @@ class SimExecutor:
                 return False
 
     def _fire(self, runtime, timer, background):
-        if timer.cancelled:
-            return
         if timer.repeat:
             timer.due_ns += timer.period_ns
             self._schedule(timer.due_ns, self._fire, (runtime, timer, background), background)
