@@ -4,14 +4,15 @@ import types
 
 import numpy as np
 
-from docblocks import code_blocks
 from nanobot.executors.sim import SimExecutor
 from nanobot.graph import Graph
 from nanobot.nodes.demo import PatternCamera
 
+from docblocks import code_blocks
+
 
 def test_readme_example_node_runs_in_simulation():
-    (line, source), = code_blocks("../README.md", "python")
+    ((line, source),) = code_blocks("../README.md", "python")
     module = types.ModuleType("readme_example")
     exec(compile(source, "README.md:%d" % line, "exec"), module.__dict__)
     graph = Graph("readme")

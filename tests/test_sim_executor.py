@@ -6,6 +6,12 @@ import re
 import threading
 
 import pytest
+
+import nanobot
+from nanobot.executors.sim import SimError, SimExecutor
+from nanobot.graph import Graph, load
+from nanobot.node import HEARTBEAT_TOPIC
+
 from sim_nodes import (
     Deferrer,
     Faulty,
@@ -23,11 +29,6 @@ from sim_nodes import (
     TimerProbe,
     Traced,
 )
-
-import nanobot
-from nanobot.executors.sim import SimError, SimExecutor
-from nanobot.graph import Graph, load
-from nanobot.node import HEARTBEAT_TOPIC
 
 MS = 1_000_000  # ns
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
