@@ -336,17 +336,7 @@ class Receiver:
 
 
 def _input_stats(subs):
-    return {
-        port.name: {
-            "topic": sub.topic,
-            "received": sub.received,
-            "depth": sub.depth,
-            "dropped": sub.dropped,
-            "malformed": sum(sub.malformed.values()),
-            "rejected": sub.rejected,
-        }
-        for port, sub in subs
-    }
+    return {port.name: sub.stats() for port, sub in subs}
 
 
 def ipc_plan(graph, node, inputs_from):
