@@ -3,35 +3,22 @@ loop) and reports every figure. Speed targets are not asserted here; the figures
 docs/performance.md.
 """
 
-import json
 import os
-import subprocess
 import sys
 
 import pytest
+from benchmark_run import ROOT, run_json
 
 pytest.importorskip("cv2")
 
 from benchmarks import detector
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LATENCY_KEYS = {"count", "min", "p50", "p90", "p99", "max", "mean"}
 
 
 @pytest.fixture(scope="module")
 def report():
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]))
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.detector", "--json", "--quick"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        universal_newlines=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return run_json("benchmarks.detector", "--quick")
 
 
 def test_report_names_the_machine_model_and_frames(report):
