@@ -144,7 +144,7 @@ def node_run(workdir, frames_path, model, backend, fps, count, warmup, log_level
     )
     graph.add(DetectionSink, "sink", {"count": count, "warmup": warmup, "out": out})
     graph.check()
-    ProcessExecutor(graph, log_level=log_level).run(seconds=TIMEOUT_S)
+    ProcessExecutor(graph, log_level=log_level).run(until=TIMEOUT_S)
     if not os.path.exists(out):
         raise RuntimeError(
             "the node run (camera at %.0f fps) recorded no detections within %.0f s; run with "

@@ -188,7 +188,7 @@ def cmd_run(args):
         % (g.name, where, len(executor.workers)),
         file=sys.stderr,
     )
-    return executor.run(seconds=args.seconds)
+    return executor.run(until=args.seconds)
 
 
 # ---------------------------------------------------------------- live graph commands

@@ -31,7 +31,7 @@ def test_graph_runs_in_processes_and_ends_when_a_node_asks(tmp_path):
     g = Graph("pe1")
     g.add(ex.Counter, "counter")
     g.add(ex.Recorder, "recorder", params={"path": out, "expect": 20})
-    status = ProcessExecutor(g.check()).run(seconds=60)
+    status = ProcessExecutor(g.check()).run(until=60)
     assert status == 0
     rows = recorded(out)
     ns = [n for n, _ in rows]
@@ -47,7 +47,7 @@ def test_groups_share_a_process(tmp_path):
     g.add(ex.Recorder, "recorder", params={"path": out, "expect": 5}, group="all")
     executor = ProcessExecutor(g.check())
     assert [w.group for w in executor.workers] == ["all"]
-    assert executor.run(seconds=60) == 0
+    assert executor.run(until=60) == 0
     assert len(recorded(out)) == 5
 
 
@@ -57,7 +57,7 @@ def test_crashed_node_is_restarted_on_failure(tmp_path):
     g.add(ex.CrashOnce, "flaky", params={"marker": str(tmp_path / "m")}, restart="on-failure")
     g.add(ex.Recorder, "recorder", params={"path": out, "expect": 10})
     executor = ProcessExecutor(g.check())
-    status = executor.run(seconds=60)
+    status = executor.run(until=60)
     flaky = executor.workers[0]
     assert flaky.restarts == 1
     assert status == 1, "a crash makes the run unclean even when the restart recovered"
@@ -69,7 +69,7 @@ def test_never_restart_leaves_the_node_down_and_the_rest_running(tmp_path):
     g.add(ex.CrashOnce, "flaky", params={"marker": str(tmp_path / "m")})
     g.add(ex.Releaser, "hw", params={"path": str(tmp_path / "released")})
     executor = ProcessExecutor(g.check())
-    status = executor.run(seconds=3)
+    status = executor.run(until=3)
     assert status == 1
     assert executor.workers[0].returncode == 7 and executor.workers[0].restarts == 0
     assert read(str(tmp_path / "released")) == "released"
@@ -115,7 +115,7 @@ def test_a_node_that_will_not_stop_is_killed(tmp_path):
         )
     )
     stopper.start()
-    status = executor.run(seconds=60)
+    status = executor.run(until=60)
     stopper.join()
     assert status == 1
     assert executor.workers[0].proc.returncode == -signal.SIGKILL
@@ -129,7 +129,7 @@ def test_stale_ipc_files_from_a_killed_run_do_not_break_the_next(tmp_path):
     g = Graph("pe7")
     g.add(ex.Counter, "counter")
     g.add(ex.Recorder, "recorder", params={"path": out, "expect": 5})
-    assert ProcessExecutor(g.check()).run(seconds=60) == 0
+    assert ProcessExecutor(g.check()).run(until=60) == 0
     assert len(recorded(out)) == 5
 
 
