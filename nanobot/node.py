@@ -21,7 +21,6 @@ when the graph stops. The same class runs unchanged under either executor.
 
 import collections
 import logging
-import threading
 import zlib
 
 import numpy as np
@@ -336,7 +335,6 @@ class Stats:
         self.total_s = 0.0
         self.max_s = 0.0
         self.errors = 0
-        self._lock = threading.Lock()
 
     def add(self, seconds):
         self.callbacks += 1

@@ -12,10 +12,10 @@ from docblocks import named_block
 pytest.importorskip("cv2")
 
 from nanobot import endpoints, msgs
-from nanobot.graph import GraphError, load
+from nanobot.graph import Graph, GraphError, load
 from nanobot.node import Node, Output, ParamError
 from nanobot.nodes.colour_detector import ColourDetectorNode
-from nanobot.runtime import NodeThread, ipc_plan
+from nanobot.runtime import NodeThread
 from nanobot.transport import Subscriber
 
 GRAPH = "colour"
@@ -39,11 +39,15 @@ def frame():
 
 def test_detections_of_frames_from_another_node(ctx):
     endpoints.prepare(GRAPH)
-    source = Camera("camera")
-    camera = NodeThread(source, ipc_plan(GRAPH, source, {}), context=ctx)
     params = {"classes": CLASSES, "annotate": True, "stats_period": 0.2}
-    node = ColourDetectorNode("colours", params)
-    detector = NodeThread(node, ipc_plan(GRAPH, node, {"image": [("camera", "image")]}), ctx)
+    graph = Graph(GRAPH)
+    graph.add(Camera, "camera")
+    graph.add(ColourDetectorNode, "colours", params)
+    graph.check()
+    source = graph.nodes["camera"].create()
+    camera = NodeThread(source, graph.plan("camera"), context=ctx)
+    node = graph.nodes["colours"].create()
+    detector = NodeThread(node, graph.plan("colours"), ctx)
     subs = [
         Subscriber(ctx, topic, [endpoints.ipc_endpoint(GRAPH, "colours", topic)], t)
         for topic, t in (
