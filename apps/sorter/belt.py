@@ -64,13 +64,14 @@ class Odometer:
 
 class SpeedController:
     """Motor duty for a belt speed set point: a calibrated feed-forward (duty for a speed, from
-    the motor's top speed and dead band) plus a PI correction on the measured speed, with the
-    integral clamped so it cannot wind up while the belt is held."""
+    the motor's top speed and dead band) plus a PI correction on the measured speed. The
+    integral only acts near the set point (within `band` of it, as a fraction) and is clamped
+    to +-`limit`, so it corrects drift without winding up while the belt gets going."""
 
-    def __init__(self, max_speed, deadband, kp, ki, limit=0.3):
+    def __init__(self, max_speed, deadband, kp, ki, limit=0.3, band=0.1):
         self.max_speed = float(max_speed)
         self.deadband = float(deadband)
-        self.kp, self.ki, self.limit = float(kp), float(ki), float(limit)
+        self.kp, self.ki, self.limit, self.band = float(kp), float(ki), float(limit), band
         self.integral = 0.0
 
     def feedforward(self, setpoint):
@@ -85,7 +86,8 @@ class SpeedController:
             self.reset()
             return 0.0
         error = setpoint - measured
-        self.integral += self.ki * error * dt
+        if abs(error) <= self.band * setpoint:
+            self.integral += self.ki * error * dt
         self.integral = min(max(self.integral, -self.limit), self.limit)
         duty = self.feedforward(setpoint) + self.kp * error + self.integral
         return min(max(duty, 0.0), 1.0)

@@ -7,13 +7,13 @@ from nanobot.node import Input, Node, Output, Param
 
 
 class ScriptedScheduler(Node):
-    """Stands in for the scheduler: sends a keepalive every `keepalive` s until `silent_at`
-    (s, graph time; None: never silent), and each command [send_s, diverter, extend_s,
+    """Stands in for the scheduler: sends a keepalive every `keepalive` s except in the
+    `silent` window [from, to) (s, graph time), and each command [send_s, diverter, extend_s,
     retract_s] at send_s (times in seconds from the start)."""
 
     commands = Output(DiverterCommand)
     keepalive = Param(0.25)
-    silent_at = Param(None, type=float)
+    silent = Param([], help="[from_s, to_s): no keepalives then")
     script = Param([])
 
     def setup(self):
@@ -29,7 +29,7 @@ class ScriptedScheduler(Node):
             self.after(send - self.now(), lambda c=cmd: self.commands.publish(c))
 
     def _keepalive(self):
-        if self.silent_at is None or self.now() < self.silent_at:
+        if not self.silent or not self.silent[0] <= self.now() < self.silent[1]:
             self.commands.publish(DiverterCommand(diverter=KEEPALIVE))
 
 
