@@ -71,7 +71,9 @@ def read_frames(uri, n=3):
     runner.start()
     got = []
     try:
-        wait_for(lambda: len(got) >= n, poll=lambda: (sub.drain(), got.extend(iter(sub.take, None))))
+        wait_for(
+            lambda: len(got) >= n, poll=lambda: (sub.drain(), got.extend(iter(sub.take, None)))
+        )
     finally:
         assert runner.stop()
         sub.close()

@@ -9,7 +9,6 @@ Input edges are recorded with their time on the factory's clock as the GPIO back
 them (on its event thread) and taken by the owner on its own thread, in time order.
 """
 
-import collections
 import threading
 import time
 

@@ -49,7 +49,7 @@ from .belt import Odometer, SpeedController
 from .hardware import CellHardware
 from .msgs import BeltState, DiverterCommand
 
-__all__ = ["IONode", "KEEPALIVE"]
+__all__ = ["KEEPALIVE", "IONode"]
 
 #: DiverterCommand.diverter of a keepalive: "the scheduler is alive", no actuation.
 KEEPALIVE = -1
@@ -219,7 +219,9 @@ class IONode(Node):
             self.speed.reset()
         if state == ESTOP:
             self.counts["estops"] += 1
-            self.log.warning("E-STOP: belt stopped, paddles retracted; release it, then press start")
+            self.log.warning(
+                "E-STOP: belt stopped, paddles retracted; release it, then press start"
+            )
             self.hw.led.blink(0.1, 0.1)
         elif state == WATCHDOG:
             self.counts["watchdog"] += 1
@@ -240,7 +242,7 @@ class IONode(Node):
             self.hw.motor.value = self.speed.feedforward(self.speed_mm_s)
         self._publish_status()
 
-    # -- the belt -------------------------------------------------------------------------------
+    # -- the belt --------------------------------------------------------------------------
 
     def _belt_loop(self):
         """Run the speed loop and publish the belt as measured (belt_rate times a second)."""
@@ -264,7 +266,7 @@ class IONode(Node):
             now_ns,
         )
 
-    # -- diverter commands ------------------------------------------------------------------------
+    # -- diverter commands -----------------------------------------------------------------
 
     def on_commands(self, cmd):
         self._heard_ns = self.now_ns()
@@ -315,7 +317,7 @@ class IONode(Node):
         self._timers = []
         self._accepted = []
 
-    # -- reports ------------------------------------------------------------------------------------
+    # -- reports ---------------------------------------------------------------------------
 
     def _publish_status(self):
         values = dict(self.counts, state=self.state, speed_setpoint=self.speed_mm_s)
@@ -331,7 +333,7 @@ class IONode(Node):
     def _publish_truth(self):
         self.truth.publish(KeyValue(values=truth_values(self.cell)))
 
-    # -- teardown -----------------------------------------------------------------------------------
+    # -- teardown --------------------------------------------------------------------------
 
     def teardown(self):
         hw = getattr(self, "hw", None)

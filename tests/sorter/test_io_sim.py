@@ -28,7 +28,9 @@ def motor_duty_changes(io):
 def pulses(io, diverter):
     """[(time ns, pulse us)] of diverter's PCA9685 channel."""
     channel = io.cell.wiring.diverters[diverter].channel
-    return [(round(c.time * 1e9), round(c.output.pulse_us)) for c in io.cell.pca9685.history(channel)]
+    return [
+        (round(c.time * 1e9), round(c.output.pulse_us)) for c in io.cell.pca9685.history(channel)
+    ]
 
 
 EXTENDED_US = 500 + 2000 * 60 / 180  # the wiring's servo: 500..2500 us for 0..180 deg
@@ -62,7 +64,9 @@ def test_beam_events_carry_the_times_items_break_the_beams():
         if e.level == 0:
             breaks.setdefault(e.name, []).append(e.stamp)
     for beam in range(3):
-        expected = sorted(round(r.beams[beam] * 1e9) for r in truth.items.values() if beam in r.beams)
+        expected = sorted(
+            round(r.beams[beam] * 1e9) for r in truth.items.values() if beam in r.beams
+        )
         assert len(expected) >= 3, "the run is too short to test beam %d" % beam
         assert breaks["beam%d" % beam] == pytest.approx(expected, abs=1000)  # 1 us
     assert {e.pin for e in events if e.name == "beam0"} == {16}
@@ -130,7 +134,7 @@ def test_watchdog_stops_the_belt_when_the_scheduler_falls_silent_and_resumes():
         sim.run_until(6.0)
         io = sim.nodes["io"]
         duty = motor_duty_changes(io)
-    stopped = [t for t, d in duty if 2000 * MS < t and d == 0.0]
+    stopped = [t for t, d in duty if t > 2000 * MS and d == 0.0]
     assert stopped[0] == pytest.approx(3750 * MS, abs=6 * MS)  # 2.75 s + 1 s, next scan
     restarted = [t for t, d in duty if t > stopped[0] and d > 0.0]
     assert restarted[0] == 5000 * MS  # the first keepalive after the silence
