@@ -21,7 +21,7 @@ def test_cell_group_in_one_process_feeds_a_consumer_in_another(tmp_path):
     graph.add(CellWatcher, "watcher", {"path": out, "frames": 40})
     executor = ProcessExecutor(graph.check())
     assert [w.group for w in executor.workers] == ["cell", "scheduler", "watcher"]
-    assert executor.run(seconds=60) == 0
+    assert executor.run(until=60) == 0
     with open(out) as f:
         seen = json.load(f)
     images, belts = seen["images"], seen["belts"]
