@@ -269,6 +269,15 @@ class Node:
 
     # ---- hooks
 
+    @classmethod
+    def pins(cls, params):
+        """{BOARD pin: what it is for} of the header pins a node with `params` would use.
+
+        Hardware nodes say so, and need not open anything to answer: a graph check refuses two
+        nodes on one host claiming a pin, and `nanobot pinout --graph FILE` marks them.
+        """
+        return {}
+
     def setup(self):
         """Called once on the node's thread before any message or timer."""
 

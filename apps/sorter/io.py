@@ -88,6 +88,17 @@ class IONode(Node):
 
     # -- setup -------------------------------------------------------------------------------
 
+    @classmethod
+    def pins(cls, params):
+        """The header pins of the wiring file, and the I2C pins of its PCA9685's bus."""
+        wiring = load_wiring(params["wiring"] or None)
+        used = {pin: entry for entry, pin in wiring.pins().items()}
+        if wiring.pca9685 is not None:
+            for number, pin in wiring.board.pins.items():
+                if pin.i2c is not None and pin.i2c[0] == wiring.pca9685.bus:
+                    used[number] = "PCA9685 %s" % pin.i2c[1]
+        return used
+
     def setup(self):
         self.state = None
         self.counts = dict(executed=0, late=0, refused=0, invalid=0, estops=0, watchdog=0)

@@ -163,3 +163,13 @@ def test_teardown_stops_the_belt_and_releases_every_line():
     assert all(chip.output(d.channel).duty == 0.0 for d in wiring.diverters)
     # the retract was commanded before the servos were detached
     assert pulses(io, 2)[-2][1] == pytest.approx(500, abs=3)
+
+
+def test_io_node_declares_the_header_pins_of_its_wiring():
+    from apps.sorter.io import IONode
+
+    params = {name: p.default for name, p in IONode.params.items()}
+    used = IONode.pins(params)
+    assert used[32] == "motor.pwm" and used[15] == "encoder" and used[37] == "estop"
+    assert used[3] == "PCA9685 SDA" and used[5] == "PCA9685 SCL"
+    assert len(used) == 12  # motor 3, encoder, 3 beams, estop, start, led, I2C 2
