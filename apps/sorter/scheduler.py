@@ -1,0 +1,439 @@
+"""The scheduler: which bin each tracked item goes to, and when its diverter moves.
+
+Positions are belt coordinates (see apps.sorter.msgs.Tracks): an item with centre `b` and
+half length `h` has its front at the upstream edge `zs` of diverter d's zone when the belt's
+position is P = zs - b - h, and its rear past the zone's end `ze` at P = ze - b + h. Times
+come from positions and the measured belt speed, and are re-derived as the speed changes.
+
+For an item bound for diverter d, the paddle must be fully out when the item's front reaches
+the zone, and must retract right after: extend at t_arrive - margin - slew, retract at
+t_arrive + margin. While the paddle is not clear of the belt (from 10 % out to 10 % back),
+no other item may be in the zone: one beside the paddle would be knocked off, one arriving
+would be diverted into the wrong bin or jam. So a plan is sent only if
+
+- the class is decided, mapped to a bin and voted with at least `min_confidence`;
+- no known item is in the zone while the paddle is out (items ahead of it that must leave
+  the zone, items behind it that must not arrive);
+- the camera saw every stretch of belt that could hold such an item, in at least
+  `min_coverage` frames: where the detector was down, lagging, or the camera froze, an item
+  could be there unseen, so the item goes to reject instead;
+- it can still be sent `lead` seconds before the paddle has to move.
+
+Anything else goes to reject: no actuation. Each break-beam, just upstream of its diverter,
+confirms the items: a break matched to a track corrects its position (and so its timing);
+an unmatched break is an item nobody saw, which cancels any plan it would collide with.
+"""
+
+import collections
+
+import numpy as np
+
+from nanobot.msgs import GpioEvent, Heartbeat, KeyValue
+from nanobot.node import Input, Node, Output, Param
+
+from .belt import BeltHistory
+from .msgs import BeltState, DiverterCommand, Tracks
+
+REJECT = "reject"
+
+# Why an item was not diverted (the report counts them).
+REJECT_CLASS = "reject class"  # its class goes to the reject bin by configuration
+UNDECIDED = "undecided"  # too few views to vote
+LOW_CONFIDENCE = "low confidence"
+NEIGHBOUR = "neighbour"  # another item would be beside the paddle or arrive while it is out
+UNOBSERVED = "unobserved"  # the camera did not see all of the belt around it
+TOO_LATE = "too late"  # decided too late to move the paddle in time
+CANCELLED = "cancelled"  # planned, then a beam found an unseen item in the way
+STOPPED = "belt stopped"  # the belt stopped with the plan pending
+
+
+class Geometry:
+    """The cell as the scheduler needs it (mm and seconds).
+
+    diverters: x of each paddle; beams: x of each break-beam (one per diverter, upstream of
+    it); reach: length of belt a paddle sweeps; view_end: x where the camera's view ends;
+    slew_s: time the servo takes from retracted to extended; item_max_mm: the longest item.
+    """
+
+    def __init__(self, diverters, beams, reach, view_end, slew_s, item_max_mm=60.0):
+        if len(beams) != len(diverters):
+            raise ValueError("the geometry needs one beam per diverter")
+        self.diverters = [float(x) for x in diverters]
+        self.beams = [float(x) for x in beams]
+        self.reach = float(reach)
+        self.view_end = float(view_end)
+        self.slew_s = float(slew_s)
+        self.item_max_mm = float(item_max_mm)
+
+    def zone(self, d):
+        return self.diverters[d] - self.reach / 2, self.diverters[d] + self.reach / 2
+
+
+class Item:
+    """The scheduler's view of one item (a track, or an unseen item a beam found)."""
+
+    def __init__(self, item_id, belt_mm, length_mm, seen=True):
+        self.id = item_id
+        self.belt_mm = belt_mm
+        self.length_mm = length_mm
+        self.seen = seen
+        self.class_name = None
+        self.confidence = 0.0
+        self.frames = 0
+        self.decided = False  # the bin is chosen (plan or reject)
+        self.target = None  # diverter index, or None for reject
+        self.reason = None  # why rejected
+        self.plan = None  # (extend_at, retract_at) ns, as last sent
+        self.beams = set()  # beams that confirmed it
+        self.stamp = 0  # image stamp of the newest view
+
+    @property
+    def half(self):
+        return self.length_mm / 2
+
+    def arrival(self, zone_start):
+        """Belt position at which the item's front reaches `zone_start`."""
+        return zone_start - self.belt_mm - self.half
+
+    def presence(self, zone):
+        """(from, to) belt positions during which the item is beside or at zone."""
+        return zone[0] - self.belt_mm - self.half, zone[1] - self.belt_mm + self.half
+
+
+Command = collections.namedtuple("Command", "diverter extend_at retract_at item_id")
+Command.__doc__ = """A DiverterCommand to send; extend_at == retract_at == 0 cancels."""
+
+Decision = collections.namedtuple("Decision", "item_id class_name target reason stamp")
+Decision.__doc__ = """What was decided for an item: target diverter or None, the reason for a
+reject, and the image stamp the decision rests on."""
+
+
+class Scheduler:
+    """Plans diverter commands from tracks, belt states and beam edges; see module docstring.
+
+    bins: {class name: diverter index}; classes not in it go to reject.
+    Times are ns on the graph clock; `position` arguments are the belt's position (mm) then.
+    Each method returns the Commands to send; `decisions` collects what was decided.
+    """
+
+    def __init__(self, geometry, bins, min_confidence=0.8, margin_s=0.03, margin_mm=4.0,
+                 lead_s=0.05, min_coverage=3, beam_gate_mm=20.0, retime_s=0.005,
+                 min_speed=10.0):  # fmt: skip
+        self.geometry = geometry
+        self.bins = dict(bins)
+        for name, d in self.bins.items():
+            if not 0 <= d < len(geometry.diverters):
+                raise ValueError(
+                    "class %r is mapped to diverter %r, but the cell has diverters 0..%d"
+                    % (name, d, len(geometry.diverters) - 1)
+                )
+        self.min_confidence = min_confidence
+        self.margin_s = margin_s
+        self.margin_mm = margin_mm
+        self.lead_ns = int(lead_s * 1e9)
+        self.min_coverage = min_coverage
+        self.beam_gate_mm = beam_gate_mm
+        self.retime_ns = int(retime_s * 1e9)
+        self.min_speed = min_speed
+        self.items = collections.OrderedDict()  # id -> Item, in order of appearance
+        self.decisions = []
+        self.unseen = 0  # beam breaks that matched no track
+        self._coverage = collections.deque(maxlen=600)  # (from, to) of frames, belt coords
+        self._unseen_ids = -1
+        self.speed = 0.0
+        self.position = 0.0
+        self.now = 0
+
+    # ---- inputs
+
+    def belt(self, now, position, speed, running=True):
+        """A belt state: re-time pending plans, decide items leaving the view."""
+        self.now, self.position, self.speed = now, position, speed
+        if not running or speed < self.min_speed:
+            return self._stop_pending()
+        out = self._decide_due()
+        out.extend(self._retime())
+        self._forget()
+        return out
+
+    def tracks(self, now, position, speed, msg):
+        """A Tracks message (apps.sorter.msgs.Tracks), `position` the belt position now."""
+        self.now, self.position, self.speed = now, position, speed
+        if msg.seen_from <= msg.seen_to:
+            self._coverage.append((msg.seen_from, msg.seen_to))
+        names = msg.class_names or []
+        for i, tid in enumerate(msg.ids.tolist()):
+            item = self.items.get(tid)
+            if item is None:
+                item = self.items[tid] = Item(tid, 0.0, 0.0)
+            if item.decided:
+                continue  # its plan was made on the views up to then
+            cid = int(msg.class_ids[i])
+            item.belt_mm = float(msg.belt_mm[i])
+            item.length_mm = float(msg.length_mm[i])
+            item.class_name = names[cid] if 0 <= cid < len(names) else None
+            item.confidence = float(msg.confidence[i])
+            item.frames = int(msg.frames[i])
+            item.stamp = msg.stamp
+        if not speed >= self.min_speed:
+            return []
+        return self._decide_due()
+
+    def beam_break(self, beam, position):
+        """Beam `beam` was broken (debounced) when the belt was at `position`."""
+        g = self.geometry
+        xb = g.beams[beam]
+        best, best_err = None, self.beam_gate_mm
+        for item in self.items.values():
+            if beam in item.beams:
+                continue
+            err = abs(position - item.arrival(xb))
+            if err < best_err:
+                best, best_err = item, err
+        if best is not None:
+            best.beams.add(beam)
+            best.belt_mm = xb - best.half - position  # its front is at the beam now
+            return self._retime()
+        self.unseen += 1
+        half = g.item_max_mm / 2
+        item = Item(self._unseen_ids, xb - half - position, g.item_max_mm, seen=False)
+        item.beams.add(beam)
+        item.decided = True
+        item.reason = UNOBSERVED
+        self._unseen_ids -= 1
+        self.items[item.id] = item
+        return self._retime()
+
+    # ---- deciding
+
+    def _decide_due(self):
+        """Decide every item whose front has reached the end of the camera's view."""
+        out = []
+        for item in self.items.values():
+            if item.decided or not item.seen:
+                continue
+            if item.belt_mm + self.position + item.half < self.geometry.view_end:
+                continue
+            out.extend(self._decide(item))
+        return out
+
+    def _decide(self, item):
+        item.decided = True
+        if item.class_name is None:
+            return self._reject(item, UNDECIDED)
+        target = self.bins.get(item.class_name)
+        if target is None:
+            return self._reject(item, REJECT_CLASS)
+        if item.confidence < self.min_confidence:
+            return self._reject(item, LOW_CONFIDENCE)
+        item.target = target
+        plan, reason = self._plan(item)
+        if plan is None:
+            item.target = None
+            return self._reject(item, reason)
+        item.plan = plan
+        self.decisions.append(Decision(item.id, item.class_name, target, None, item.stamp))
+        return [Command(target, plan[0], plan[1], item.id)]
+
+    def _reject(self, item, reason):
+        item.reason = reason
+        self.decisions.append(Decision(item.id, item.class_name, None, reason, item.stamp))
+        return []
+
+    def _time_at(self, position):
+        """Graph time (ns) at which the belt reaches `position`, at the current speed."""
+        return self.now + int((position - self.position) / self.speed * 1e9)
+
+    def _plan(self, item, check_coverage=True):
+        """((extend_at, retract_at), None) for `item` to its target, or (None, reason)."""
+        g, d = self.geometry, item.target
+        zone = g.zone(d)
+        v = self.speed
+        margin = max(self.margin_s, self.margin_mm / v)
+        arrive = item.arrival(zone[0])
+        t_arrive = self._time_at(arrive)
+        extend_at = t_arrive - int((margin + g.slew_s) * 1e9)
+        retract_at = t_arrive + int(margin * 1e9)
+        # a plan of the same paddle ending just before: stay out between the two
+        for other in self._planned(d, exclude=item):
+            if other.arrival(zone[0]) < arrive and other.plan[1] + g.slew_s * 1e9 >= extend_at:
+                extend_at = min(extend_at, other.plan[1])
+        if extend_at < self.now + self.lead_ns:
+            return None, TOO_LATE
+        # the stretch of belt positions during which the paddle is not clear of the belt
+        guard = margin * v + self.margin_mm
+        lo = arrive - (t_arrive - extend_at) / 1e9 * v + 0.1 * g.slew_s * v - guard
+        hi = arrive + margin * v + 0.9 * g.slew_s * v + guard
+        for other in self.items.values():
+            if other is item or (other.target == d and other.plan is not None):
+                continue
+            p0, p1 = other.presence(zone)
+            if p0 <= hi and p1 >= lo:
+                return None, NEIGHBOUR
+        half = g.item_max_mm / 2
+        if check_coverage and not self._covered(zone[0] - half - hi, zone[1] + half - lo):
+            return None, UNOBSERVED
+        return (extend_at, retract_at), None
+
+    def _planned(self, d, exclude=None):
+        return [
+            i
+            for i in self.items.values()
+            if i.target == d and i.plan is not None and i is not exclude
+        ]
+
+    def _covered(self, lo, hi):
+        """True if every point of [lo, hi] (belt coords) was shown whole by enough frames."""
+        if not self._coverage:
+            return False
+        spans = np.array(self._coverage)
+        spans = spans[(spans[:, 1] > lo) & (spans[:, 0] < hi)]
+        if len(spans) < self.min_coverage:
+            return False
+        cuts = np.unique(np.clip(np.concatenate([spans.ravel(), [lo, hi]]), lo, hi))
+        mids = (cuts[:-1] + cuts[1:]) / 2 if len(cuts) > 1 else cuts
+        counts = ((spans[:, :1] <= mids[None, :]) & (spans[:, 1:] >= mids[None, :])).sum(0)
+        return bool(counts.min() >= self.min_coverage)
+
+    def _retime(self):
+        """Re-derive pending plans from the newest positions and speed: send those that moved,
+        cancel those that now collide (before their paddle moves)."""
+        out = []
+        for item in list(self.items.values()):
+            if item.plan is None or item.plan[0] <= self.now + self.lead_ns:
+                continue
+            old = item.plan
+            plan, reason = self._plan(item, check_coverage=False)
+            if plan is None and reason == NEIGHBOUR:
+                target = item.target
+                item.plan, item.target = None, None
+                self._reject(item, CANCELLED)
+                out.append(Command(target, 0, 0, item.id))
+            elif plan is not None and (
+                abs(plan[0] - old[0]) > self.retime_ns or abs(plan[1] - old[1]) > self.retime_ns
+            ):
+                item.plan = plan
+                out.append(Command(item.target, plan[0], plan[1], item.id))
+        return out
+
+    def _stop_pending(self):
+        """The belt stopped: cancel every plan whose paddle has not moved yet."""
+        out = []
+        for item in self.items.values():
+            if item.plan is not None and item.plan[0] > self.now:
+                out.append(Command(item.target, 0, 0, item.id))
+                item.plan, item.target = None, None
+                self._reject(item, STOPPED)
+        return out
+
+    def _forget(self):
+        """Drop items past the last diverter."""
+        end = self.geometry.diverters[-1] + self.geometry.reach
+        for tid in [i.id for i in self.items.values() if i.belt_mm + self.position - i.half > end]:
+            del self.items[tid]
+
+
+class Debouncer:
+    """Break-beam edges -> item breaks: a falling edge counts only after the line has been
+    steady for `hold_s` (a bounce is a short extra pulse right after an edge)."""
+
+    def __init__(self, hold_s=0.003):
+        self.hold_ns = int(hold_s * 1e9)
+        self._last = {}  # beam -> (level, stamp) of the last raw edge
+
+    def edge(self, beam, level, stamp):
+        """True if this edge is an item breaking the beam."""
+        previous = self._last.get(beam)
+        self._last[beam] = (level, stamp)
+        if level != 0:
+            return False
+        return previous is None or stamp - previous[1] >= self.hold_ns
+
+
+class SchedulerNode(Node):
+    """Sends DiverterCommands for tracked items; see the module docstring.
+
+    Publishes `decisions` (one KeyValue per decision: item, class, target or reject reason,
+    latency from frame capture) and a Heartbeat on `scheduler/heartbeat` every
+    `heartbeat_period` seconds, which the io node's watchdog watches.
+    """
+
+    tracks = Input(Tracks, keep_all=100)
+    belt = Input(BeltState, keep_all=1000)
+    beams = Input(GpioEvent, keep_all=1000)
+    commands = Output(DiverterCommand)
+    decisions = Output(KeyValue, topic="scheduler/decisions")
+    alive = Output(Heartbeat, topic="scheduler/heartbeat")
+
+    bins = Param({}, help="class name -> diverter index; other classes go to reject")
+    geometry = Param({}, help="diverters, beams, reach, view_end, slew_s, item_max_mm")
+    min_confidence = Param(0.8, min=0.0, max=1.0, help="class votes below this go to reject")
+    margin_s = Param(0.03, min=0.0, help="timing margin on each side of an arrival, s")
+    lead_s = Param(0.05, min=0.0, help="least time between sending a command and its start, s")
+    min_coverage = Param(3, min=1, help="frames that must have shown the belt around an item")
+    heartbeat_period = Param(0.1, min=0.01, help="seconds between liveness heartbeats")
+
+    def setup(self):
+        self.history = BeltHistory()
+        self.debouncer = Debouncer()
+        self.scheduler = Scheduler(
+            Geometry(**self.geometry),
+            self.bins,
+            min_confidence=self.min_confidence,
+            margin_s=self.margin_s,
+            lead_s=self.lead_s,
+            min_coverage=self.min_coverage,
+        )
+        self._published = 0
+        self.every(self.heartbeat_period, self._beat)
+
+    def _state(self):
+        now = self.now_ns()
+        return now, self.history.position_at(now), self.history.speed
+
+    def on_belt(self, msg):
+        self.history.add(msg.stamp, msg.position_mm, msg.speed_mm_s, msg.running)
+        now, position, speed = self._state()
+        self._send(self.scheduler.belt(now, position, speed, msg.running))
+
+    def on_tracks(self, msg):
+        if self.history.stamp is None:
+            return
+        now, position, speed = self._state()
+        self._send(self.scheduler.tracks(now, position, speed, msg))
+
+    def on_beams(self, msg):
+        if not msg.name.startswith("beam") or self.history.stamp is None:
+            return
+        beam = int(msg.name[4:])
+        if self.debouncer.edge(beam, msg.level, msg.stamp):
+            self.scheduler.now = self.now_ns()
+            self._send(self.scheduler.beam_break(beam, self.history.position_at(msg.stamp)))
+
+    def _send(self, commands):
+        for c in commands:
+            self.commands.publish(
+                DiverterCommand(
+                    diverter=c.diverter,
+                    extend_at=c.extend_at,
+                    retract_at=c.retract_at,
+                    item_id=c.item_id,
+                )
+            )
+        decisions = self.scheduler.decisions
+        now = self.now_ns()
+        while self._published < len(decisions):
+            d = decisions[self._published]
+            self._published += 1
+            values = {
+                "item": d.item_id,
+                "class": d.class_name,
+                "target": d.target,
+                "reason": d.reason,
+            }
+            if d.target is not None:
+                values["latency_ms"] = (now - d.stamp) / 1e6
+            self.decisions.publish(KeyValue(values=values))
+
+    def _beat(self):
+        self.alive.publish(Heartbeat(node=self.name, node_class=type(self).__name__))
