@@ -116,7 +116,7 @@ class Scheduler:
     Each method returns the Commands to send; `decisions` collects what was decided.
     """
 
-    def __init__(self, geometry, bins, min_confidence=0.8, margin_s=0.03, margin_mm=4.0,
+    def __init__(self, geometry, bins, min_confidence=0.8, margin_s=0.02, margin_mm=4.0,
                  lead_s=0.05, min_coverage=3, beam_gate_mm=20.0, retime_s=0.005,
                  min_speed=10.0):  # fmt: skip
         self.geometry = geometry
@@ -261,12 +261,11 @@ class Scheduler:
         if extend_at < self.now + self.lead_ns:
             return None, TOO_LATE
         # the stretch of belt positions during which the paddle is not clear of the belt
-        guard = margin * v + self.margin_mm
-        lo = arrive - (t_arrive - extend_at) / 1e9 * v + 0.1 * g.slew_s * v - guard
-        hi = arrive + margin * v + 0.9 * g.slew_s * v + guard
+        lo = arrive - (t_arrive - extend_at) / 1e9 * v + 0.1 * g.slew_s * v - self.margin_mm
+        hi = arrive + margin * v + 0.9 * g.slew_s * v + self.margin_mm
         for other in self.items.values():
-            if other is item or (other.target == d and other.plan is not None):
-                continue
+            if other is item or (other.plan is not None and other.target <= d):
+                continue  # diverted before it gets here, or at this paddle's own plan
             p0, p1 = other.presence(zone)
             if p0 <= hi and p1 >= lo:
                 return None, NEIGHBOUR
@@ -368,7 +367,7 @@ class SchedulerNode(Node):
     bins = Param({}, help="class name -> diverter index; other classes go to reject")
     geometry = Param({}, help="diverters, beams, reach, view_end, slew_s, item_max_mm")
     min_confidence = Param(0.8, min=0.0, max=1.0, help="class votes below this go to reject")
-    margin_s = Param(0.03, min=0.0, help="timing margin on each side of an arrival, s")
+    margin_s = Param(0.02, min=0.0, help="timing margin on each side of an arrival, s")
     lead_s = Param(0.05, min=0.0, help="least time between sending a command and its start, s")
     min_coverage = Param(3, min=1, help="frames that must have shown the belt around an item")
     heartbeat_period = Param(0.1, min=0.01, help="seconds between liveness heartbeats")

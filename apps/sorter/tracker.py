@@ -7,8 +7,9 @@ position at the frame's capture stamp (interpolated from the encoder's BeltState
 association is then a matter of distance in that fixed frame: nearest pairs first, within a
 gate. A track's class is a vote over its frames, weighted by the detector's scores.
 
-Boxes cut by the image's left or right edge keep their track alive but neither move it nor
-vote (a cut box's centre is off and its class uncertain). A frame whose detections repeat
+Boxes cut by the image's left or right edge are matched by their uncut end; they keep their
+track alive but neither move it nor vote (a cut box's centre is off and its class
+uncertain), and start no track: an item's track starts when it is first seen whole. A frame whose detections repeat
 the previous frame's exactly while the belt has moved is a frozen camera's repeat and is
 discarded whole.
 """
@@ -104,7 +105,7 @@ class Tracker:
     edge_px      a box within this many pixels of the left or right image edge is cut
     """
 
-    def __init__(self, calibration, class_names, gate_mm=15.0, min_frames=3, edge_px=3.0):
+    def __init__(self, calibration, class_names, gate_mm=15.0, min_frames=3, edge_px=8.0):
         self.calibration = calibration
         self.class_names = list(class_names)
         self.gate_mm = gate_mm
@@ -137,11 +138,18 @@ class Tracker:
         x, y = cal.to_belt(u, v)
         belt = x - position
         length = (boxes[:, 2] - boxes[:, 0]) / cal.px_per_mm
-        whole = (boxes[:, 0] > self.edge_px) & (boxes[:, 2] < cal.width - self.edge_px)
-        matched = self._associate(belt, y)
+        # a cut box's centre is off: match it by its uncut end, and start no track from it
+        cut_left = boxes[:, 0] <= self.edge_px
+        cut_right = boxes[:, 2] >= cal.width - self.edge_px
+        whole = ~(cut_left | cut_right)
+        end = np.where(cut_left, boxes[:, 2], boxes[:, 0])
+        end_belt = cal.to_belt(end, v)[0] - position
+        matched = self._associate(belt, y, whole, end_belt, cut_left)
         for i in range(len(boxes)):
             track = matched.get(i)
             if track is None:
+                if not whole[i]:
+                    continue
                 track = Track(next(self._ids), len(self.class_names), stamp)
                 self.tracks.append(track)
             track.observe(
@@ -150,13 +158,20 @@ class Tracker:
         margin = self.edge_px / cal.px_per_mm
         return x_left + margin - position, x_right - margin - position
 
-    def _associate(self, belt, lateral):
-        """{detection index: track}: nearest pairs first, each at most once, within the gate."""
+    def _associate(self, belt, lateral, whole, end_belt, cut_left):
+        """{detection index: track}: nearest pairs first, each at most once, within the gate.
+        Whole boxes are compared by centre, cut ones by their uncut end (front or rear)."""
         if not self.tracks or not len(belt):
             return {}
         tb = np.array([t.belt_mm for t in self.tracks])
         tl = np.array([t.lateral_mm for t in self.tracks])
-        d = np.hypot(belt[:, None] - tb[None, :], lateral[:, None] - tl[None, :])
+        half = np.array([t.length_mm / 2 for t in self.tracks])
+        along = np.where(
+            whole[:, None],
+            belt[:, None] - tb[None, :],
+            end_belt[:, None] - np.where(cut_left[:, None], tb + half, tb - half),
+        )
+        d = np.hypot(along, lateral[:, None] - tl[None, :])
         out, used = {}, set()
         for flat in np.argsort(d, axis=None):
             i, j = divmod(int(flat), len(self.tracks))
