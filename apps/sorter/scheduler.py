@@ -83,7 +83,8 @@ class Item:
         self.decided = False  # the bin is chosen (plan or reject)
         self.target = None  # diverter index, or None for reject
         self.reason = None  # why rejected
-        self.plan = None  # (extend_at, retract_at) ns, as last sent
+        self.plan = None  # (extend_at, retract_at) ns
+        self.sent = False  # the plan went to the io node: it is final
         self.beams = set()  # beams that confirmed it
         self.stamp = 0  # image stamp of the newest view
 
@@ -101,7 +102,7 @@ class Item:
 
 
 Command = collections.namedtuple("Command", "diverter extend_at retract_at item_id")
-Command.__doc__ = """A DiverterCommand to send; extend_at == retract_at == 0 cancels."""
+Command.__doc__ = """A DiverterCommand to send (final: the io node executes it as sent)."""
 
 Decision = collections.namedtuple("Decision", "item_id class_name target reason stamp")
 Decision.__doc__ = """What was decided for an item: target diverter or None, the reason for a
@@ -117,7 +118,7 @@ class Scheduler:
     """
 
     def __init__(self, geometry, bins, min_confidence=0.8, margin_s=0.02, margin_mm=4.0,
-                 lead_s=0.05, min_coverage=3, beam_gate_mm=20.0, retime_s=0.005,
+                 lead_s=0.05, send_ahead_s=0.1, min_coverage=3, beam_gate_mm=20.0,
                  min_speed=10.0):  # fmt: skip
         self.geometry = geometry
         self.bins = dict(bins)
@@ -133,7 +134,7 @@ class Scheduler:
         self.lead_ns = int(lead_s * 1e9)
         self.min_coverage = min_coverage
         self.beam_gate_mm = beam_gate_mm
-        self.retime_ns = int(retime_s * 1e9)
+        self.send_ahead_ns = int(max(send_ahead_s, lead_s) * 1e9)
         self.min_speed = min_speed
         self.items = collections.OrderedDict()  # id -> Item, in order of appearance
         self.decisions = []
@@ -233,7 +234,7 @@ class Scheduler:
             return self._reject(item, reason)
         item.plan = plan
         self.decisions.append(Decision(item.id, item.class_name, target, None, item.stamp))
-        return [Command(target, plan[0], plan[1], item.id)]
+        return self._flush()
 
     def _reject(self, item, reason):
         item.reason = reason
@@ -295,35 +296,36 @@ class Scheduler:
         return bool(counts.min() >= self.min_coverage)
 
     def _retime(self):
-        """Re-derive pending plans from the newest positions and speed: send those that moved,
-        cancel those that now collide (before their paddle moves)."""
-        out = []
+        """Re-derive the plans not sent yet from the newest positions and speed; drop those
+        that now collide with an item; send those due within `send_ahead`."""
         for item in list(self.items.values()):
-            if item.plan is None or item.plan[0] <= self.now + self.lead_ns:
+            if item.plan is None or item.sent:
                 continue
-            old = item.plan
             plan, reason = self._plan(item, check_coverage=False)
-            if plan is None and reason == NEIGHBOUR:
-                target = item.target
+            if plan is not None:
+                item.plan = plan
+            elif reason != TOO_LATE:  # too late by a hair: the margins take it
                 item.plan, item.target = None, None
                 self._reject(item, CANCELLED)
-                out.append(Command(target, 0, 0, item.id))
-            elif plan is not None and (
-                abs(plan[0] - old[0]) > self.retime_ns or abs(plan[1] - old[1]) > self.retime_ns
-            ):
-                item.plan = plan
-                out.append(Command(item.target, plan[0], plan[1], item.id))
+        return self._flush()
+
+    def _flush(self):
+        """Commands for the plans due to start within `send_ahead` (then final)."""
+        out = []
+        due = self.now + self.send_ahead_ns
+        for item in self.items.values():
+            if item.plan is not None and not item.sent and item.plan[0] <= due:
+                item.sent = True
+                out.append(Command(item.target, item.plan[0], item.plan[1], item.id))
         return out
 
     def _stop_pending(self):
-        """The belt stopped: cancel every plan whose paddle has not moved yet."""
-        out = []
+        """The belt stopped (the io node drops what it was sent): reject every plan."""
         for item in self.items.values():
-            if item.plan is not None and item.plan[0] > self.now:
-                out.append(Command(item.target, 0, 0, item.id))
+            if item.plan is not None:
                 item.plan, item.target = None, None
                 self._reject(item, STOPPED)
-        return out
+        return []
 
     def _forget(self):
         """Drop items past the last diverter."""
