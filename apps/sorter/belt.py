@@ -1,53 +1,96 @@
-"""The belt's recent travel, to say where it was at any stamp (an image's, a beam edge's)."""
+"""The belt as the io node knows it: travel and speed from encoder pulses, and the loop that
+holds a speed set point."""
 
-import bisect
 import collections
 
+__all__ = ["Odometer", "SpeedController"]
 
-class BeltHistory:
-    """BeltState samples of the last `keep` seconds; `position_at(stamp)` interpolates.
 
-    Between samples the position is interpolated linearly; after the newest one it is
-    extrapolated with the newest measured speed; before the oldest one it is the oldest.
+class Odometer:
+    """Belt travel and speed from the times of encoder pulses (one per `mm_per_pulse`).
+
+    Speed comes from the spacing of the pulses in the last `window` seconds (precise even at a
+    few pulses per window, unlike a count); with no pulse for a while it falls as 1/gap, so a
+    stopping belt reads as stopping. Position interpolates between pulses at that speed but
+    never reaches the next pulse's travel, so it only grows while the belt runs forward.
+    `direction` (+1/-1) signs travel and speed: a single-channel encoder cannot tell.
     """
 
-    def __init__(self, keep=10.0):
-        self.keep_ns = int(keep * 1e9)
-        self._stamps = collections.deque()
-        self._positions = collections.deque()
-        self.speed = 0.0  # mm/s, newest
-        self.running = False
+    def __init__(self, mm_per_pulse, window=0.1):
+        self.mm_per_pulse = float(mm_per_pulse)
+        self.window = float(window)
+        self.pulses = 0
+        self.direction = 1
+        self._base_mm = 0.0  # travel at the last direction change
+        self._since_base = 0
+        self._times = collections.deque()
 
-    def __len__(self):
-        return len(self._stamps)
+    def pulse(self, t):
+        """One pulse at time `t` (seconds)."""
+        self.pulses += 1
+        self._since_base += 1
+        self._times.append(t)
+        while len(self._times) > 2 and self._times[0] < t - self.window:
+            self._times.popleft()
 
-    def add(self, stamp, position_mm, speed_mm_s, running=True):
-        """Record a sample; samples older than the newest are ignored."""
-        if self._stamps and stamp <= self._stamps[-1]:
-            return
-        self._stamps.append(stamp)
-        self._positions.append(position_mm)
-        self.speed = speed_mm_s
-        self.running = running
-        while self._stamps[0] < stamp - self.keep_ns:
-            self._stamps.popleft()
-            self._positions.popleft()
+    def set_direction(self, direction):
+        if direction and direction != self.direction:
+            self._base_mm = self._travel()
+            self._since_base = 0
+            self.direction = 1 if direction > 0 else -1
 
-    @property
-    def stamp(self):
-        """The newest sample's stamp (ns), or None."""
-        return self._stamps[-1] if self._stamps else None
+    def _travel(self):
+        return self._base_mm + self.direction * self._since_base * self.mm_per_pulse
 
-    def position_at(self, stamp):
-        """The belt position (mm) at `stamp` (ns); None before any sample."""
-        if not self._stamps:
-            return None
-        stamps = self._stamps
-        if stamp >= stamps[-1]:
-            return self._positions[-1] + self.speed * (stamp - stamps[-1]) / 1e9
-        i = bisect.bisect_right(stamps, stamp)
-        if i == 0:
-            return self._positions[0]
-        t0, t1 = stamps[i - 1], stamps[i]
-        p0, p1 = self._positions[i - 1], self._positions[i]
-        return p0 + (p1 - p0) * (stamp - t0) / (t1 - t0)
+    def speed(self, now):
+        """Belt speed at `now`, mm/s (signed by `direction`)."""
+        times = self._times
+        if len(times) < 2:
+            return 0.0
+        interval = (times[-1] - times[0]) / (len(times) - 1)
+        gap = now - times[-1]
+        if gap > interval:  # slower than the last pulses say: bound it by the silence
+            interval = gap
+        return self.direction * self.mm_per_pulse / interval if interval > 0 else 0.0
+
+    def position(self, now):
+        """Belt travel since start at `now`, mm."""
+        extra = 0.0
+        if self._times:
+            extra = abs(self.speed(now)) * (now - self._times[-1])
+            extra = min(extra, 0.999 * self.mm_per_pulse)
+        return self._travel() + self.direction * extra
+
+
+class SpeedController:
+    """Motor duty for a belt speed set point: a calibrated feed-forward (duty for a speed, from
+    the motor's top speed and dead band) plus a PI correction on the measured speed. The
+    integral only acts near the set point (within `band` of it, as a fraction) and is clamped
+    to +-`limit`, so it corrects drift without winding up while the belt gets going."""
+
+    def __init__(self, max_speed, deadband, kp, ki, limit=0.3, band=0.1):
+        self.max_speed = float(max_speed)
+        self.deadband = float(deadband)
+        self.kp, self.ki, self.limit, self.band = float(kp), float(ki), float(limit), band
+        self.integral = 0.0
+
+    def feedforward(self, setpoint):
+        """The duty that gives `setpoint` mm/s on the calibrated motor (0 for 0)."""
+        if setpoint <= 0:
+            return 0.0
+        return self.deadband + (1.0 - self.deadband) * min(setpoint / self.max_speed, 1.0)
+
+    def duty(self, setpoint, measured, dt):
+        """The duty (0..1) for the next `dt` seconds."""
+        if setpoint <= 0:
+            self.reset()
+            return 0.0
+        error = setpoint - measured
+        if abs(error) <= self.band * setpoint:
+            self.integral += self.ki * error * dt
+        self.integral = min(max(self.integral, -self.limit), self.limit)
+        duty = self.feedforward(setpoint) + self.kp * error + self.integral
+        return min(max(duty, 0.0), 1.0)
+
+    def reset(self):
+        self.integral = 0.0

@@ -31,7 +31,7 @@ import numpy as np
 from nanobot.msgs import GpioEvent, Heartbeat, KeyValue
 from nanobot.node import Input, Node, Output, Param
 
-from .belt import BeltHistory
+from .history import BeltHistory
 from .msgs import BeltState, DiverterCommand, Tracks
 
 REJECT = "reject"

@@ -21,7 +21,7 @@ import numpy as np
 from nanobot.msgs import Detections
 from nanobot.node import Input, Node, Output, Param
 
-from .belt import BeltHistory
+from .history import BeltHistory
 from .msgs import BeltState, Tracks
 
 __all__ = ["Calibration", "Track", "Tracker", "TrackerNode"]
