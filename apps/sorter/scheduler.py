@@ -28,10 +28,11 @@ import collections
 
 import numpy as np
 
-from nanobot.msgs import GpioEvent, Heartbeat, KeyValue
+from nanobot.msgs import GpioEvent, KeyValue
 from nanobot.node import Input, Node, Output, Param
 
 from .history import BeltHistory
+from .io import KEEPALIVE
 from .msgs import BeltState, DiverterCommand, Tracks
 
 REJECT = "reject"
@@ -104,9 +105,10 @@ class Item:
 Command = collections.namedtuple("Command", "diverter extend_at retract_at item_id")
 Command.__doc__ = """A DiverterCommand to send (final: the io node executes it as sent)."""
 
-Decision = collections.namedtuple("Decision", "item_id class_name target reason stamp")
+Decision = collections.namedtuple("Decision", "item_id class_name target reason stamp arrive_at")
 Decision.__doc__ = """What was decided for an item: target diverter or None, the reason for a
-reject, and the image stamp the decision rests on."""
+reject, the image stamp the decision rests on, and (for a target) when the item is due at its
+paddle (ns). Unseen items (a beam break no track explains) have negative ids."""
 
 
 class Scheduler:
@@ -135,6 +137,7 @@ class Scheduler:
         self.min_coverage = min_coverage
         self.beam_gate_mm = beam_gate_mm
         self.send_ahead_ns = int(max(send_ahead_s, lead_s) * 1e9)
+        self.stale_ns = int(0.2e9)  # an item with no view this long is decided on the belt's beat
         self.min_speed = min_speed
         self.items = collections.OrderedDict()  # id -> Item, in order of appearance
         self.decisions = []
@@ -152,7 +155,7 @@ class Scheduler:
         self.now, self.position, self.speed = now, position, speed
         if not running or speed < self.min_speed:
             return self._stop_pending()
-        out = self._decide_due()
+        out = self._decide_due(stale_ns=self.stale_ns)
         out.extend(self._retime())
         self._forget()
         return out
@@ -199,19 +202,20 @@ class Scheduler:
         half = g.item_max_mm / 2
         item = Item(self._unseen_ids, xb - half - position, g.item_max_mm, seen=False)
         item.beams.add(beam)
-        item.decided = True
-        item.reason = UNOBSERVED
         self._unseen_ids -= 1
         self.items[item.id] = item
+        item.decided = True
+        self._reject(item, UNOBSERVED)
         return self._retime()
 
     # ---- deciding
 
-    def _decide_due(self):
-        """Decide every item whose front has reached the end of the camera's view."""
+    def _decide_due(self, stale_ns=0):
+        """Decide every item whose front has reached the end of the camera's view (with
+        `stale_ns`, only those with no view for that long: the tracker lost them)."""
         out = []
         for item in self.items.values():
-            if item.decided or not item.seen:
+            if item.decided or not item.seen or self.now - item.stamp < stale_ns:
                 continue
             if item.belt_mm + self.position + item.half < self.geometry.view_end:
                 continue
@@ -233,12 +237,15 @@ class Scheduler:
             item.target = None
             return self._reject(item, reason)
         item.plan = plan
-        self.decisions.append(Decision(item.id, item.class_name, target, None, item.stamp))
+        arrive_at = self._time_at(item.arrival(self.geometry.zone(target)[0]))
+        self.decisions.append(
+            Decision(item.id, item.class_name, target, None, item.stamp, arrive_at)
+        )
         return self._flush()
 
     def _reject(self, item, reason):
         item.reason = reason
-        self.decisions.append(Decision(item.id, item.class_name, None, reason, item.stamp))
+        self.decisions.append(Decision(item.id, item.class_name, None, reason, item.stamp, 0))
         return []
 
     def _time_at(self, position):
@@ -355,8 +362,8 @@ class SchedulerNode(Node):
     """Sends DiverterCommands for tracked items; see the module docstring.
 
     Publishes `decisions` (one KeyValue per decision: item, class, target or reject reason,
-    latency from frame capture) and a Heartbeat on `scheduler/heartbeat` every
-    `heartbeat_period` seconds, which the io node's watchdog watches.
+    latency from frame capture to the decision) and, every `heartbeat_period` seconds, a
+    keepalive DiverterCommand (diverter -1) that the io node's watchdog listens for.
     """
 
     tracks = Input(Tracks, keep_all=100)
@@ -364,7 +371,6 @@ class SchedulerNode(Node):
     beams = Input(GpioEvent, keep_all=1000)
     commands = Output(DiverterCommand)
     decisions = Output(KeyValue, topic="scheduler/decisions")
-    alive = Output(Heartbeat, topic="scheduler/heartbeat")
 
     bins = Param({}, help="class name -> diverter index; other classes go to reject")
     geometry = Param({}, help="diverters, beams, reach, view_end, slew_s, item_max_mm")
@@ -372,7 +378,8 @@ class SchedulerNode(Node):
     margin_s = Param(0.02, min=0.0, help="timing margin on each side of an arrival, s")
     lead_s = Param(0.05, min=0.0, help="least time between sending a command and its start, s")
     min_coverage = Param(3, min=1, help="frames that must have shown the belt around an item")
-    heartbeat_period = Param(0.1, min=0.01, help="seconds between liveness heartbeats")
+    send_ahead_s = Param(0.1, min=0.0, help="how long before the paddle moves a plan is sent, s")
+    heartbeat_period = Param(0.1, min=0.01, help="seconds between keepalives to the io node")
 
     def setup(self):
         self.history = BeltHistory()
@@ -383,6 +390,7 @@ class SchedulerNode(Node):
             min_confidence=self.min_confidence,
             margin_s=self.margin_s,
             lead_s=self.lead_s,
+            send_ahead_s=self.send_ahead_s,
             min_coverage=self.min_coverage,
         )
         self._published = 0
@@ -437,4 +445,4 @@ class SchedulerNode(Node):
             self.decisions.publish(KeyValue(values=values))
 
     def _beat(self):
-        self.alive.publish(Heartbeat(node=self.name, node_class=type(self).__name__))
+        self.commands.publish(DiverterCommand(diverter=KEEPALIVE))

@@ -9,9 +9,9 @@ gate. A track's class is a vote over its frames, weighted by the detector's scor
 
 Boxes cut by the image's left or right edge are matched by their uncut end; they keep their
 track alive but neither move it nor vote (a cut box's centre is off and its class
-uncertain), and start no track: an item's track starts when it is first seen whole. A frame whose detections repeat
-the previous frame's exactly while the belt has moved is a frozen camera's repeat and is
-discarded whole.
+uncertain), and start no track: an item's track starts when it is first seen whole. A frame
+whose detections repeat the previous frame's exactly while the belt has moved is a frozen
+camera's repeat and is discarded whole.
 """
 
 import itertools

@@ -4,9 +4,12 @@ as the belt's roller travel, and diverter commands applied to the servos on time
 
 import numpy as np
 
+import hal.camera.sim
 from apps.sorter.scheduler import Debouncer, Geometry, Scheduler
 from apps.sorter.tracker import Calibration, Tracker
 from sims.conveyor import CLASSES, World
+from nanobot.msgs import Detections, Image, KeyValue
+from nanobot.node import Input, Node, Output, Param
 from sims.conveyor.oracle import DEFAULT_PLAN
 
 DT = 0.005
@@ -62,7 +65,7 @@ def run_world(seed, items=60, duty=0.6, faults=None, detector_down=(), **detecto
     pending = {}  # item id -> command
     frame_period, next_frame = 1 / cell.camera.fps, 0.0
     world.set_motor(duty, 1)
-    ns = lambda t: int(round(t * 1e9))  # noqa: E731
+    ns = lambda t: round(t * 1e9)  # noqa: E731
 
     def execute(commands):
         for c in commands:
@@ -115,3 +118,41 @@ def outcome(world, items):
         else:
             out["wrong"] += 1
     return out
+
+
+class StandinDetectorNode(Node):
+    """Stand-in for the DetectorNode (until the sorter's model is trained, and for tests of
+    the other nodes): publishes the simulated world's true boxes of each frame as Detections,
+    with `jitter_px` of noise, a wrong class with probability `confusion` and each box missed
+    with probability `miss`. It reads the world through the sim camera registry, so it must
+    run in the world's process (the simulation executor)."""
+
+    image = Input(Image)
+    detections = Output(Detections)
+    stats = Output(KeyValue, topic="detections/stats")
+
+    camera = Param("conveyor", help="sim camera name of the world")
+    jitter_px = Param(1.5)
+    confusion = Param(0.02)
+    miss = Param(0.02)
+    down = Param([], help="[[from, to], ...] seconds during which no detections come out")
+
+    def setup(self):
+        world = hal.camera.sim._sources[self.camera].cell.world
+        self.detector = StandinDetector(world, self.rng, self.jitter_px, self.confusion, self.miss)
+
+    def on_image(self, msg):
+        if any(a <= self.now() < b for a, b in self.down):
+            return
+        boxes, scores, ids = self.detector.detect()
+        found = Detections(
+            boxes=boxes.astype("float32"),
+            scores=scores.astype("float32"),
+            class_ids=ids.astype("int32"),
+            class_names=list(CLASSES),
+            image_stamp=msg.stamp,
+            image_frame_id=msg.frame_id,
+            image_width=msg.width,
+            image_height=msg.height,
+        )
+        self.detections.publish(found, stamp=msg.stamp)
