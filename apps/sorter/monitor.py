@@ -73,7 +73,7 @@ def percentile(values, q):
     if not values:
         return None
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(q / 100.0 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(q / 100.0 * (len(values) - 1)))]
 
 
 class MonitorNode(Node):

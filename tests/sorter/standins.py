@@ -7,9 +7,9 @@ import numpy as np
 import hal.camera.sim
 from apps.sorter.scheduler import Debouncer, Geometry, Scheduler
 from apps.sorter.tracker import Calibration, Tracker
-from sims.conveyor import CLASSES, World
 from nanobot.msgs import Detections, Image, KeyValue
 from nanobot.node import Input, Node, Output, Param
+from sims.conveyor import CLASSES, World
 from sims.conveyor.oracle import DEFAULT_PLAN
 
 DT = 0.005
