@@ -68,7 +68,7 @@ def run(scheduler, items, until_s=8.0, speed=V, seen=True, beams=False):
 
 
 def _travel(speed, t, dt=1 / 150):
-    return sum(speed(k * dt) * dt for k in range(int(round(t / dt))))
+    return sum(speed(k * dt) * dt for k in range(round(t / dt)))
 
 
 def test_an_item_gets_a_window_that_has_the_paddle_out_on_its_arrival():
