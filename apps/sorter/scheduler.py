@@ -20,8 +20,11 @@ would be diverted into the wrong bin or jam. So a plan is sent only if
 - it can still be sent `lead` seconds before the paddle has to move.
 
 Anything else goes to reject: no actuation. Each break-beam, just upstream of its diverter,
-confirms the items: a break matched to a track corrects its position (and so its timing);
-an unmatched break is an item nobody saw, which cancels any plan it would collide with.
+confirms the items: a break matched to a track corrects its position (and so its timing),
+the clear that follows measures its length; an unmatched break is an item nobody saw, which
+cancels any plan it would collide with. Plans stay in the scheduler, re-timed as the speed
+and these corrections come in, until `send_ahead` seconds before their paddle must move;
+then they go to the io node as a DiverterCommand, final.
 """
 
 import collections
@@ -144,6 +147,7 @@ class Scheduler:
         self.unseen = 0  # beam breaks that matched no track
         self._coverage = collections.deque(maxlen=600)  # (from, to) of frames, belt coords
         self._unseen_ids = -1
+        self._breaking = {}  # beam -> (item, belt position) of the break not yet cleared
         self.speed = 0.0
         self.position = 0.0
         self.now = 0
@@ -194,6 +198,7 @@ class Scheduler:
             err = abs(position - item.arrival(xb))
             if err < best_err:
                 best, best_err = item, err
+        self._breaking[beam] = (best, position)
         if best is not None:
             best.beams.add(beam)
             best.belt_mm = xb - best.half - position  # its front is at the beam now
@@ -202,10 +207,22 @@ class Scheduler:
         half = g.item_max_mm / 2
         item = Item(self._unseen_ids, xb - half - position, g.item_max_mm, seen=False)
         item.beams.add(beam)
+        self._breaking[beam] = (item, position)
         self._unseen_ids -= 1
         self.items[item.id] = item
         item.decided = True
         self._reject(item, UNOBSERVED)
+        return self._retime()
+
+    def beam_clear(self, beam, position):
+        """Beam `beam` cleared when the belt was at `position`: the item that broke it has
+        passed whole, so its length along the belt is measured (the camera's box can be off
+        for odd shapes; the beam sees the outline that collides with a paddle)."""
+        item, broken_at = self._breaking.pop(beam, (None, None))
+        if item is None or position <= broken_at:
+            return []
+        item.length_mm = position - broken_at
+        item.belt_mm = self.geometry.beams[beam] - broken_at - item.half
         return self._retime()
 
     # ---- deciding
@@ -342,20 +359,30 @@ class Scheduler:
 
 
 class Debouncer:
-    """Break-beam edges -> item breaks: a falling edge counts only after the line has been
-    steady for `hold_s` (a bounce is a short extra pulse right after an edge)."""
+    """Break-beam edges -> "break" / "clear" events: a falling edge is an item breaking the
+    beam only after the line has been steady for `hold_s` (a bounce is a short extra pulse
+    right after an edge), and so is a rising edge the item's rear leaving."""
+
+    BREAK, CLEAR = "break", "clear"
 
     def __init__(self, hold_s=0.003):
         self.hold_ns = int(hold_s * 1e9)
-        self._last = {}  # beam -> (level, stamp) of the last raw edge
+        self._last = {}  # beam -> stamp of the last raw edge
+        self._broken = set()
 
     def edge(self, beam, level, stamp):
-        """True if this edge is an item breaking the beam."""
+        """ "break", "clear" or None (a bounce) for this raw edge."""
         previous = self._last.get(beam)
-        self._last[beam] = (level, stamp)
-        if level != 0:
-            return False
-        return previous is None or stamp - previous[1] >= self.hold_ns
+        self._last[beam] = stamp
+        if level == 0:
+            if previous is None or stamp - previous >= self.hold_ns:
+                self._broken.add(beam)
+                return self.BREAK
+            return None
+        if beam in self._broken and stamp - previous >= self.hold_ns:
+            self._broken.discard(beam)
+            return self.CLEAR
+        return None
 
 
 class SchedulerNode(Node):
@@ -415,9 +442,14 @@ class SchedulerNode(Node):
         if not msg.name.startswith("beam") or self.history.stamp is None:
             return
         beam = int(msg.name[4:])
-        if self.debouncer.edge(beam, msg.level, msg.stamp):
+        event = self.debouncer.edge(beam, msg.level, msg.stamp)
+        if event is not None:
             self.scheduler.now = self.now_ns()
-            self._send(self.scheduler.beam_break(beam, self.history.position_at(msg.stamp)))
+            position = self.history.position_at(msg.stamp)
+            if event == Debouncer.BREAK:
+                self._send(self.scheduler.beam_break(beam, position))
+            else:
+                self._send(self.scheduler.beam_clear(beam, position))
 
     def _send(self, commands):
         for c in commands:

@@ -80,12 +80,15 @@ def run_world(seed, items=60, duty=0.6, faults=None, detector_down=(), **detecto
         position = world.belt.roller
         execute(scheduler.belt(now, position, world.belt.speed))
         for e in edges:
-            if e.signal.startswith("beam") and debounce.edge(int(e.signal[4:]), e.level, ns(e.t)):
-                execute(
-                    scheduler.beam_break(
-                        int(e.signal[4:]), position - world.belt.speed * (world.t - e.t)
-                    )
-                )
+            if not e.signal.startswith("beam"):
+                continue
+            beam = int(e.signal[4:])
+            event = debounce.edge(beam, e.level, ns(e.t))
+            at = position - world.belt.speed * (world.t - e.t)
+            if event == Debouncer.BREAK:
+                execute(scheduler.beam_break(beam, at))
+            elif event == Debouncer.CLEAR:
+                execute(scheduler.beam_clear(beam, at))
         if world.t >= next_frame - 1e-9:
             next_frame += frame_period
             frame = world.render()

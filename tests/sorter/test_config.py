@@ -30,7 +30,8 @@ def test_the_config_matches_the_default_cell():
 
 
 def test_a_config_naming_a_missing_diverter_is_refused(tmp_path):
-    text = open(configs.DEFAULT_CONFIG).read().replace("bolt: 2}", "bolt: 5}")
+    with open(configs.DEFAULT_CONFIG) as f:
+        text = f.read().replace("bolt: 2}", "bolt: 5}")
     path = tmp_path / "config.yaml"
     path.write_text(text)
     with pytest.raises(configs.ConfigError, match="bolt -> 5 is not a diverter"):

@@ -159,8 +159,27 @@ def test_a_speed_change_moves_the_window_before_it_is_sent():
     assert c.retract_at / S == pytest.approx(arrive + 0.02, abs=0.01)
 
 
-def test_debouncer_takes_one_break_per_item_despite_bounces():
+def test_debouncer_takes_one_break_and_one_clear_per_item_despite_bounces():
     d = Debouncer(hold_s=0.003)
     ms = 1_000_000
-    edges = [(0, 100 * ms), (1, 100 * ms + ms // 2), (0, 101 * ms), (1, 400 * ms), (0, 700 * ms)]
-    assert [d.edge(0, level, t) for level, t in edges] == [True, False, False, False, True]
+    edges = [
+        (0, 100 * ms),  # break
+        (1, 100 * ms + ms // 2),  # bounce: clear...
+        (0, 101 * ms),  # ...and broken again
+        (1, 400 * ms),  # the rear leaves
+        (0, 400 * ms + ms // 2),  # bounce
+        (1, 401 * ms),
+        (0, 700 * ms),  # the next item
+    ]
+    events = [d.edge(0, level, t) for level, t in edges]
+    assert events == ["break", None, None, "clear", None, None, "break"]
+
+
+def test_a_beam_clear_measures_the_item_length():
+    s = Scheduler(GEOMETRY, BINS)
+    run(s, [(1, 0.0, 2)], until_s=3.0)
+    item = s.items[1]
+    s.beam_break(0, 380 - 15 - item.belt_mm)
+    s.beam_clear(0, 380 - 15 - item.belt_mm + 50.0)  # 50 mm long, not the camera's 30
+    assert item.length_mm == pytest.approx(50.0)
+    assert item.belt_mm + item.half == pytest.approx(15.0)  # the front stays where it broke
