@@ -38,6 +38,7 @@ class Tally:
     def outcome(self, limit=None):
         """Counts over the finished items (the first `limit`), from ground truth."""
         out = dict(items=0, correct=0, wrong_bin=0, wrong_timing=0, rejected=0, jams=0)
+        out.update(accuracy=None, **{"yield": None})
         if not self.truth:
             return out
         t0 = self.truth.get("t0_ns", 0)
