@@ -9,12 +9,14 @@ Ctrl-C stops cleanly and prints the report; --json adds it as one JSON line at t
 
 import argparse
 import logging
+import os
 import sys
 
 from hal.platform import detect
 from nanobot import graph as graphs
 from nanobot.executors.process import ProcessExecutor
 from nanobot.executors.sim import SimExecutor
+from nanobot.nodes.detector import DetectorNode
 
 from . import config as configs
 
@@ -110,6 +112,12 @@ def build(args, hal):
         if not eq or not dot:
             raise graphs.GraphError(["--set %r must be written node.param=value" % item])
         graph.set_param(node, param, graphs.parse_value(value))
+    model = graph.nodes["detector"].params.get("model")
+    if graph.nodes["detector"].cls is DetectorNode and model and not os.path.exists(model):
+        raise configs.ConfigError(
+            "the detector's model %s is missing: build it with sh apps/sorter/models/train.sh "
+            "(or set detector.model to yours)" % model
+        )
     return graph.check()
 
 

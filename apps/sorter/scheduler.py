@@ -474,6 +474,7 @@ class SchedulerNode(Node):
             }
             if d.target is not None:
                 values["latency_ms"] = (now - d.stamp) / 1e6
+                values["arrive_at"] = d.arrive_at
             self.decisions.publish(KeyValue(values=values))
 
     def _beat(self):
