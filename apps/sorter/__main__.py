@@ -112,13 +112,17 @@ def build(args, hal):
         if not eq or not dot:
             raise graphs.GraphError(["--set %r must be written node.param=value" % item])
         graph.set_param(node, param, graphs.parse_value(value))
+    return graph.check()
+
+
+def check_model(graph):
+    """Refuse to start without the detector's model, in one sentence."""
     model = graph.nodes["detector"].params.get("model")
     if graph.nodes["detector"].cls is DetectorNode and model and not os.path.exists(model):
         raise configs.ConfigError(
             "the detector's model %s is missing: build it with sh apps/sorter/models/train.sh "
             "(or set detector.model to yours)" % model
         )
-    return graph.check()
 
 
 def main(argv=None):
@@ -134,6 +138,7 @@ def main(argv=None):
         fast = False
     try:
         graph = build(args, hal)
+        check_model(graph)
     except (graphs.GraphError, configs.ConfigError) as e:
         print("cannot start the sorter: %s" % e, file=sys.stderr)
         return 2
