@@ -24,8 +24,15 @@ class Tracks(Message, type_name="sorter/Tracks"):
     """Items the tracker follows, as of the image taken at `stamp` (ns).
 
     Per track: id, class id (-1 while undecided), confidence of the class vote (0..1),
-    position along the belt in belt coordinates (mm of belt travel, comparable with
-    BeltState.position_mm), lateral position (mm across the belt), frames seen.
+    position along the belt in belt coordinates, lateral position (mm across the belt,
+    positive towards the bins), length along the belt (mm), frames seen.
+
+    Belt coordinates: `belt_mm` is where the item sits on the belt, as the belt x (mm from
+    the upstream end) it had when BeltState.position_mm was 0; its centre is at
+    x = belt_mm + position_mm at any time. `seen_from`..`seen_to` is the stretch of belt (in
+    the same coordinates) that this image showed whole: an item there with no track was not
+    there, as far as the detector can tell (empty, from > to, for a frame the tracker
+    discarded, such as a frozen camera's repeat).
     """
 
     stamp: int = 0
@@ -34,8 +41,11 @@ class Tracks(Message, type_name="sorter/Tracks"):
     confidence: np.ndarray = array("float32", (0,))
     belt_mm: np.ndarray = array("float64", (0,))
     lateral_mm: np.ndarray = array("float32", (0,))
+    length_mm: np.ndarray = array("float32", (0,))
     frames: np.ndarray = array("int32", (0,))
     class_names: list = None
+    seen_from: float = 0.0
+    seen_to: float = -1.0
 
 
 class DiverterCommand(Message, type_name="sorter/DiverterCommand"):
