@@ -165,7 +165,7 @@ def main(argv=None):
         except KeyboardInterrupt:
             pass  # the nodes were torn down: the monitor printed the report
         return 0
-    return ProcessExecutor(graph, log_level=args.log_level.upper()).run(seconds=seconds)
+    return ProcessExecutor(graph, log_level=args.log_level.upper()).run(until=seconds)
 
 
 if __name__ == "__main__":
