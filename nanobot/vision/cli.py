@@ -4,6 +4,7 @@
     nanobot detect run MODEL --input URI [--backend B] [--max-frames N] [--json]
     nanobot detect bench MODEL [--backend B ...] [--frames N] [--json]
     nanobot detect selftest [--backend B]
+    nanobot detect eval --model MODEL (--sim-seed S | --data DIR) [--frames N] [--json]
 
 MODEL is a model card (.card.yaml), an ONNX file (with its card next to it, if any) or, for
 TensorRT, an engine file. `run` reads any hal.camera URI (csi://0, v4l2:///dev/video0,
@@ -20,7 +21,7 @@ import time
 
 import numpy as np
 
-from . import backends
+from . import backends, cli_eval
 from .backends.base import BackendError
 from .card import CardError
 from .detector import Detector
@@ -78,6 +79,8 @@ def add_parser(subparsers):
     sp.add_argument("--precision", default="fp16", choices=("fp16", "fp32"))
     sp.add_argument("--cache-dir", help="where TensorRT engines are cached")
     sp.set_defaults(func=cmd_selftest)
+
+    cli_eval.add_parser(sub, wrap=_user_errors)
     return det
 
 
