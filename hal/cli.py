@@ -17,15 +17,27 @@ from hal.platform import detect
 __all__ = ["main", "pinout_table"]
 
 
-def pinout_table(board):
-    """The 40-pin header of ``board`` as text, two columns as on the physical header."""
+def pinout_table(board, uses=None):
+    """The 40-pin header of ``board`` as text, two columns as on the physical header.
+
+    ``uses`` ({BOARD pin: what uses it}) marks the pins a build or a graph uses.
+    """
     board = get_board(board)
+    uses = uses or {}
+    for number in uses:
+        if number not in board.pins:
+            raise PinUsageError(f"pin {number} is not on the {board.title}'s 40-pin header")
     lines = [f"{board.title} 40-pin header (BOARD numbering; BCM in brackets)", ""]
+
+    def what(n):
+        return f"[{uses[n]}] {board.pins[n].describe()}" if n in uses else board.pins[n].describe()
+
+    width = max(36, *(len(what(n)) for n in range(1, 41, 2)))
     for odd in range(1, 41, 2):
         left, right = board.pins[odd], board.pins[odd + 1]
         lines.append(
-            f"{left.describe():>36} {left.name:>12} {_bcm(left):>5} {odd:2d} | "
-            f"{odd + 1:<2d} {_bcm(right):<5} {right.name:<12} {right.describe()}"
+            f"{what(odd):>{width}} {left.name:>12} {_bcm(left):>5} {odd:2d} | "
+            f"{odd + 1:<2d} {_bcm(right):<5} {right.name:<12} {what(odd + 1)}"
         )
     lines += ["", "PWM pins: {}; {}".format(", ".join(map(str, board.pwm_pins())), board.pwm_note)]
     if not board.pull_configurable:
@@ -39,7 +51,16 @@ def _bcm(pin):
 
 def _pinout(args):
     board = args.board or detect().name or "jetson-nano"
-    print(pinout_table(board))
+    uses = {}
+    for item in args.use:
+        number, eq, label = item.partition("=")
+        if not eq or not number.strip().isdigit():
+            print(
+                f"error: --use {item!r} must be written PIN=LABEL, e.g. 32=motor", file=sys.stderr
+            )
+            return 2
+        uses[int(number)] = label
+    print(pinout_table(board, uses))
     return 0
 
 
@@ -107,6 +128,8 @@ def _parser(prog):
 
     p = sub.add_parser("pinout", help="print a board's 40-pin header")
     p.add_argument("--board", choices=boards, help="default: the detected board, else jetson-nano")
+    p.add_argument("--use", action="append", default=[], metavar="PIN=LABEL",
+                   help="mark a pin as used (repeatable)")  # fmt: skip
     p.set_defaults(run=_pinout)
 
     p = sub.add_parser("selftest", help="toggle outputs and read inputs to check wiring")

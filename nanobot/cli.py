@@ -31,7 +31,7 @@ def main(argv=None):
     if argv[:1] == ["hal"]:  # the hardware layer's own tools parse their own arguments
         return _hal(argv[1:])
     if argv[:1] == ["pinout"]:
-        return _hal(argv)
+        return _pinout(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "func"):
@@ -98,6 +98,10 @@ def _parser():
     sp.add_argument("--dot", action="store_true", help="print Graphviz dot")
     sp.set_defaults(func=cmd_graph)
 
+    from .vision import cli as vision_cli  # nanobot detect ...
+
+    vision_cli.add_parser(sub)
+
     tp = sub.add_parser("topic", help="inspect topics of a running graph").add_subparsers(
         title="topic commands", metavar="COMMAND"
     )
@@ -127,6 +131,25 @@ def _parser():
     sp.add_argument("--wait", type=float, default=2.5, help="seconds to listen (default 2.5)")
     sp.set_defaults(func=cmd_node_list)
     return p
+
+
+def _pinout(argv):
+    """`nanobot pinout [--graph FILE] ...`: hal's pinout, with the graph's pins marked."""
+    if "--graph" not in argv:
+        return _hal(["pinout", *argv])
+    i = argv.index("--graph")
+    if i + 1 >= len(argv):
+        print("nanobot: error: --graph needs a graph file", file=sys.stderr)
+        return 2
+    rest = argv[:i] + argv[i + 2 :]
+    try:
+        g = graphs.load(argv[i + 1])
+    except graphs.GraphError as e:
+        for p in e.problems:
+            print("nanobot: error: %s" % p, file=sys.stderr)
+        return 2
+    uses = ["--use=%d=%s: %s" % (pin, node, use) for pin, (node, use) in sorted(g.pins().items())]
+    return _hal(["pinout", *rest, *uses])
 
 
 def _hal(argv):
@@ -184,7 +207,7 @@ def cmd_run(args):
         % (g.name, where, len(executor.workers)),
         file=sys.stderr,
     )
-    return executor.run(seconds=args.seconds)
+    return executor.run(until=args.seconds)
 
 
 # ---------------------------------------------------------------- live graph commands

@@ -72,6 +72,12 @@ class NodeSpec:
         """[(port name, topic, Output)]"""
         return [(n, self.topic(n), s) for n, s in self.cls.outputs.items()]
 
+    def resolved_params(self):
+        """Every param of the node: the given values over the class's defaults."""
+        values = {name: p.default for name, p in self.cls.params.items()}
+        values.update(self.params)
+        return values
+
     def create(self, seed=0):
         """A new instance of the node, configured."""
         return self.cls(self.name, self.params, self.remap, seed)
@@ -177,6 +183,7 @@ class Graph:
                         "%snode %r shares group %r with node %r but not its host and restart "
                         "policy (a group is one process)" % (n.where, n.name, group, first.name)
                     )
+        problems.extend(self._check_pins())
         claimed = collections.OrderedDict()
         for n in self.nodes.values():
             for _, topic, out in n.outputs():
@@ -191,6 +198,34 @@ class Graph:
         if problems:
             raise GraphError(problems)
         return self
+
+    def pins(self, host=None):
+        """{BOARD pin: (node name, use)} of the header pins the nodes on `host` would use."""
+        found = {}
+        for n in self.nodes.values():
+            if host is None or n.host == host:
+                for pin, use in n.cls.pins(n.resolved_params()).items():
+                    found.setdefault(pin, (n.name, use))
+        return found
+
+    def _check_pins(self):
+        problems = []
+        by_host = collections.defaultdict(dict)
+        for n in self.nodes.values():
+            try:
+                pins = n.cls.pins(n.resolved_params())
+            except Exception as e:  # e.g. a wiring file that does not load
+                problems.append("%snode %r: %s" % (n.where, n.name, e))
+                continue
+            for pin, use in pins.items():
+                other = by_host[n.host].get(pin)
+                if other is not None and other[0] != n.name:
+                    problems.append(
+                        "%snode %r uses header pin %d (%s), which node %r already uses (%s)"
+                        % (n.where, n.name, pin, use, other[0], other[1])
+                    )
+                by_host[n.host].setdefault(pin, (n.name, use))
+        return problems
 
     def _check_node(self, n):
         problems = []

@@ -21,7 +21,6 @@ when the graph stops. The same class runs unchanged under either executor.
 
 import collections
 import logging
-import threading
 import zlib
 
 import numpy as np
@@ -270,6 +269,15 @@ class Node:
 
     # ---- hooks
 
+    @classmethod
+    def pins(cls, params):
+        """{BOARD pin: what it is for} of the header pins a node with `params` would use.
+
+        Hardware nodes say so, and need not open anything to answer: a graph check refuses two
+        nodes on one host claiming a pin, and `nanobot pinout --graph FILE` marks them.
+        """
+        return {}
+
     def setup(self):
         """Called once on the node's thread before any message or timer."""
 
@@ -336,7 +344,6 @@ class Stats:
         self.total_s = 0.0
         self.max_s = 0.0
         self.errors = 0
-        self._lock = threading.Lock()
 
     def add(self, seconds):
         self.callbacks += 1

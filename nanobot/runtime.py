@@ -14,7 +14,7 @@ import time
 
 import zmq
 
-from . import endpoints, msgs
+from . import msgs
 from .clock import WallClock
 from .node import HEARTBEAT_TOPIC, Stats, Timer
 from .transport import Publisher, Subscriber
@@ -336,26 +336,4 @@ class Receiver:
 
 
 def _input_stats(subs):
-    return {
-        port.name: {
-            "topic": sub.topic,
-            "received": sub.received,
-            "depth": sub.depth,
-            "dropped": sub.dropped,
-            "malformed": sum(sub.malformed.values()),
-            "rejected": sub.rejected,
-        }
-        for port, sub in subs
-    }
-
-
-def ipc_plan(graph, node, inputs_from):
-    """A plan for `node` on one host: each output binds its ipc path; each input connects to
-    the nodes named in `inputs_from[input name]` (a list of (node name, topic))."""
-    plan = {}
-    for name in node.outputs:
-        plan[name] = [endpoints.ipc_endpoint(graph, node.name, node._ports[name].topic)]
-    for name in node.inputs:
-        plan[name] = [endpoints.ipc_endpoint(graph, n, t) for n, t in inputs_from.get(name, ())]
-    plan[HEARTBEAT_TOPIC] = [endpoints.ipc_endpoint(graph, node.name, HEARTBEAT_TOPIC)]
-    return plan
+    return {port.name: sub.stats() for port, sub in subs}

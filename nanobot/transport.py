@@ -6,7 +6,7 @@ thread-safe: create and use each on one thread (a node's own).
 
 PUB never blocks: when a subscriber falls behind by more than the publisher's high-water
 mark, ZeroMQ drops for that subscriber alone. A Subscriber drains its socket on every read
-into its Queue, which keeps what its policy says (newest N, or all up to a bound) and
+into its Inbox, which keeps what its policy says (newest N, or all up to a bound) and
 counts the rest as dropped, so a slow reader never accumulates latency.
 """
 
@@ -55,6 +55,16 @@ class QueuePolicy(collections.namedtuple("QueuePolicy", "keep_last keep_all")):
         return "keep_last=%d" % self.keep_last if self.keep_last else "keep_all=%d" % self.keep_all
 
 
+def encode_frozen(msg, topic, seq, stamp, source):
+    """codec.encode, with the message's arrays made read-only: they leave without a copy
+    (ZeroMQ sends from this memory after publish returns; in simulation the receivers read
+    it), so the publisher must not change them afterwards."""
+    frames = codec.encode(msg, topic, seq, stamp, source)
+    for arr in frames[2:]:
+        arr.setflags(write=False)
+    return frames
+
+
 class Publisher:
     """Publishes messages of one topic on a PUB socket bound to `endpoints`."""
 
@@ -76,9 +86,7 @@ class Publisher:
 
     def publish(self, msg, stamp):
         """Send `msg`; its arrays are handed to ZeroMQ without a copy and made read-only."""
-        frames = codec.encode(msg, self.topic, self.sent, stamp, self.source)
-        for arr in frames[2:]:
-            arr.setflags(write=False)  # ZeroMQ sends from this memory after we return
+        frames = encode_frozen(msg, self.topic, self.sent, stamp, self.source)
         send = self._socket.send
         last = len(frames) - 1
         for i, frame in enumerate(frames):  # send_multipart, minus its per-frame overhead
@@ -96,17 +104,18 @@ class Publisher:
                     pass
 
 
-class Subscriber:
-    """Receives one topic from every endpoint given, buffering per `policy`.
+class Inbox:
+    """The messages of one input waiting to be taken, kept per `policy`, decoded on take.
 
-    drain() (which touches the socket) and take() may run on two different threads: a
-    receiver thread that keeps the queue fresh, and the thread that consumes it.
+    put() and take() may run on two different threads (a receiver thread that keeps the
+    queue fresh, and the thread that consumes it). A Subscriber fills its inbox from a
+    socket; the simulation executor fills one per input directly.
 
     Counters: received, dropped (evicted by the policy), malformed (by problem kind),
     rejected (messages of the wrong type).
     """
 
-    def __init__(self, context, topic, endpoints, msg_type=None, policy=None, name=None):
+    def __init__(self, topic, msg_type=None, policy=None, name=None):
         self.topic = topic
         self.msg_type = msg_type
         self.name = name or topic
@@ -120,57 +129,29 @@ class Subscriber:
         self._lock = threading.Lock()
         self._seen_problems = set()
         self._behind_warned = False
-        self.socket = context.socket(zmq.SUB)
-        self.socket.setsockopt(zmq.LINGER, 0)
-        self.socket.setsockopt(zmq.RCVHWM, max(self.policy.size * 2, 2))
-        self.socket.setsockopt(zmq.SUBSCRIBE, codec.topic_frame(topic))
-        self.endpoints = []
-        for ep in endpoints:
-            self.connect(ep)
-
-    def connect(self, endpoint):
-        if endpoint not in self.endpoints:
-            self.socket.connect(endpoint)
-            self.endpoints.append(endpoint)
 
     @property
     def depth(self):
         """Messages waiting in the queue."""
         return len(self._raw)
 
-    def drain(self):
-        """Move every message waiting on the socket into the queue; returns how many."""
-        n = 0
-        recv = self.socket.recv
-        events = self.socket.getsockopt
-        while True:
-            try:
-                frame = recv(_NOBLOCK, copy=False)
-            except zmq.Again:  # raising costs ~15 us in pyzmq: the check below avoids it
-                break
-            frames = [frame]
-            while frame.more:  # recv_multipart, minus a getsockopt per frame
-                frame = recv(_NOBLOCK, copy=False)  # the rest of a message is always there
-                frames.append(frame)
-            with self._lock:
-                full = len(self._raw) == self._raw.maxlen
-                if full:
-                    self.dropped += 1
-                self._raw.append(frames)
-            if full and self.policy.keep_all and not self._behind_warned:
-                self._behind_warned = True
-                log.warning(
-                    "input %r (topic %r) fell %d messages behind and dropped the oldest; "
-                    "its callback is too slow for the rate, or raise keep_all",
-                    self.name,
-                    self.topic,
-                    self.policy.keep_all,
-                )
-            n += 1
-            if not events(_EVENTS) & _POLLIN:
-                break
-        self.received += n
-        return n
+    def put(self, frames):
+        """Queue one received frame list, evicting the oldest when the policy says so."""
+        with self._lock:
+            full = len(self._raw) == self._raw.maxlen
+            if full:
+                self.dropped += 1
+            self._raw.append(frames)
+        self.received += 1
+        if full and self.policy.keep_all and not self._behind_warned:
+            self._behind_warned = True
+            log.warning(
+                "input %r (topic %r) fell %d messages behind and dropped the oldest; "
+                "its callback is too slow for the rate, or raise keep_all",
+                self.name,
+                self.topic,
+                self.policy.keep_all,
+            )
 
     def take(self):
         """The next good message in the queue, or None; bad ones are counted and skipped."""
@@ -209,6 +190,58 @@ class Subscriber:
                 err.source or "an unknown sender",
                 err,
             )
+
+    def stats(self):
+        """The counters as a heartbeat reports them for one input."""
+        return {
+            "topic": self.topic,
+            "received": self.received,
+            "depth": self.depth,
+            "dropped": self.dropped,
+            "malformed": sum(self.malformed.values()),
+            "rejected": self.rejected,
+        }
+
+
+class Subscriber(Inbox):
+    """Receives one topic from every endpoint given into its Inbox, buffering per `policy`.
+
+    drain() touches the socket: call it on the thread that created the Subscriber.
+    """
+
+    def __init__(self, context, topic, endpoints, msg_type=None, policy=None, name=None):
+        super().__init__(topic, msg_type, policy, name)
+        self.socket = context.socket(zmq.SUB)
+        self.socket.setsockopt(zmq.LINGER, 0)
+        self.socket.setsockopt(zmq.RCVHWM, max(self.policy.size * 2, 2))
+        self.socket.setsockopt(zmq.SUBSCRIBE, codec.topic_frame(topic))
+        self.endpoints = []
+        for ep in endpoints:
+            self.connect(ep)
+
+    def connect(self, endpoint):
+        if endpoint not in self.endpoints:
+            self.socket.connect(endpoint)
+            self.endpoints.append(endpoint)
+
+    def drain(self):
+        """Move every message waiting on the socket into the queue; returns how many."""
+        n = 0
+        recv = self.socket.recv
+        events = self.socket.getsockopt
+        while True:
+            try:
+                frame = recv(_NOBLOCK, copy=False)
+            except zmq.Again:  # raising costs ~15 us in pyzmq: the check below avoids it
+                return n
+            frames = [frame]
+            while frame.more:  # recv_multipart, minus a getsockopt per frame
+                frame = recv(_NOBLOCK, copy=False)  # the rest of a message is always there
+                frames.append(frame)
+            self.put(frames)
+            n += 1
+            if not events(_EVENTS) & _POLLIN:
+                return n
 
     def close(self):
         self.socket.close()

@@ -92,3 +92,13 @@ class FrameSource(Node):
         self.n += 1
         data = np.full((48, 64, 3), self.n % 256, np.uint8)
         self.image.publish(msgs.Image(data=data, frame_id=self.n, stamp=self.now_ns()))
+
+
+class Lamp(Node):
+    """Stands for a hardware node: says which header pin its params make it drive."""
+
+    pin = Param(12)
+
+    @classmethod
+    def pins(cls, params):
+        return {params["pin"]: "lamp"}

@@ -4,33 +4,19 @@ Speed targets are not asserted here (timing assertions flake on a loaded machine
 live in docs/performance.md.
 """
 
-import json
-import os
-import subprocess
 import sys
 
 import pytest
+from benchmark_run import run_json
 
 from benchmarks import transport
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SIZES = [64, 65536, 921600, 2764800]
 
 
 @pytest.fixture(scope="module")
 def report():
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]))
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.transport", "--json", "--quick"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        universal_newlines=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return run_json("benchmarks.transport", "--quick")
 
 
 def test_report_names_the_machine_and_the_date(report):

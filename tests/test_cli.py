@@ -63,6 +63,21 @@ def test_hardware_tools_are_reachable_through_nanobot():
     assert r.stdout.startswith("usage: nanobot hal")
 
 
+def test_pinout_marks_the_pins_a_graph_uses(tmp_path):
+    g = tmp_path / "g.yaml"
+    g.write_text(
+        "graph: g\nnodes:\n  red: {class: 'example_nodes:Lamp'}\n"
+        "  green: {class: 'example_nodes:Lamp', params: {pin: 33}}\n"
+    )
+    r = nanobot("pinout", "--graph", str(g), "--board", "jetson-nano")
+    assert r.returncode == 0, r.stderr
+    row = {
+        int(line.split("|")[0].split()[-1]): line for line in r.stdout.splitlines() if "|" in line
+    }
+    assert row[11].endswith("[red: lamp] GPIO")  # pin 12 is the right column of row 11
+    assert "[green: lamp] GPIO, PWM" in row[33].split("|")[0]
+
+
 def test_tools_without_a_running_graph_say_so():
     r = nanobot("topic", "list")
     assert r.returncode == 2

@@ -10,6 +10,8 @@ from nanobot.graph import Graph, GraphError
 from nanobot.msgs import Image, KeyValue
 from nanobot.node import Input, Node, Output
 
+from example_nodes import Lamp
+
 
 class Cam(Node):
     image = Output(Image)
@@ -246,3 +248,24 @@ def test_views_and_round_trip():
     assert '"n:camera" -> "t:camera/image";' in dot and '"t:camera/image" -> "n:monitor";' in dot
     again = Graph.from_dict(g.to_dict())
     assert again.to_dict() == g.to_dict()
+
+
+def test_two_nodes_claiming_one_header_pin_is_an_error():
+    g = Graph("g")
+    g.add(Lamp, "a", where="g.yaml:3: ")
+    g.add(Lamp, "b", where="g.yaml:5: ")
+    with pytest.raises(GraphError) as e:
+        g.check()
+    assert e.value.problems == [
+        "g.yaml:5: node 'b' uses header pin 12 (lamp), which node 'a' already uses (lamp)"
+    ]
+    g.set_param("b", "pin", 16)
+    assert g.check().pins() == {12: ("a", "lamp"), 16: ("b", "lamp")}
+
+
+def test_nodes_on_different_hosts_may_use_the_same_pin_number():
+    hosts = {"a": {"address": "10.0.0.1"}, "b": {"address": "10.0.0.2"}}
+    g = Graph("g", hosts=hosts)
+    g.add(Lamp, "one", host="a")
+    g.add(Lamp, "two", host="b")
+    assert g.check().pins("b") == {12: ("two", "lamp")}

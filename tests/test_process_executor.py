@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -31,7 +32,7 @@ def test_graph_runs_in_processes_and_ends_when_a_node_asks(tmp_path):
     g = Graph("pe1")
     g.add(ex.Counter, "counter")
     g.add(ex.Recorder, "recorder", params={"path": out, "expect": 20})
-    status = ProcessExecutor(g.check()).run(seconds=60)
+    status = ProcessExecutor(g.check()).run(until=60)
     assert status == 0
     rows = recorded(out)
     ns = [n for n, _ in rows]
@@ -47,7 +48,7 @@ def test_groups_share_a_process(tmp_path):
     g.add(ex.Recorder, "recorder", params={"path": out, "expect": 5}, group="all")
     executor = ProcessExecutor(g.check())
     assert [w.group for w in executor.workers] == ["all"]
-    assert executor.run(seconds=60) == 0
+    assert executor.run(until=60) == 0
     assert len(recorded(out)) == 5
 
 
@@ -57,7 +58,7 @@ def test_crashed_node_is_restarted_on_failure(tmp_path):
     g.add(ex.CrashOnce, "flaky", params={"marker": str(tmp_path / "m")}, restart="on-failure")
     g.add(ex.Recorder, "recorder", params={"path": out, "expect": 10})
     executor = ProcessExecutor(g.check())
-    status = executor.run(seconds=60)
+    status = executor.run(until=60)
     flaky = executor.workers[0]
     assert flaky.restarts == 1
     assert status == 1, "a crash makes the run unclean even when the restart recovered"
@@ -69,7 +70,17 @@ def test_never_restart_leaves_the_node_down_and_the_rest_running(tmp_path):
     g.add(ex.CrashOnce, "flaky", params={"marker": str(tmp_path / "m")})
     g.add(ex.Releaser, "hw", params={"path": str(tmp_path / "released")})
     executor = ProcessExecutor(g.check())
-    status = executor.run(seconds=3)
+    flaky = executor.workers[0]
+    stopper = threading.Thread(
+        target=lambda: (
+            wait_for(lambda: flaky.returncode is not None, timeout=60),
+            wait_for(lambda: os.path.exists(str(tmp_path / "released.up")), timeout=60),
+            executor.stop("test"),
+        )
+    )
+    stopper.start()
+    status = executor.run(until=120)
+    stopper.join()
     assert status == 1
     assert executor.workers[0].returncode == 7 and executor.workers[0].restarts == 0
     assert read(str(tmp_path / "released")) == "released"
@@ -115,7 +126,7 @@ def test_a_node_that_will_not_stop_is_killed(tmp_path):
         )
     )
     stopper.start()
-    status = executor.run(seconds=60)
+    status = executor.run(until=60)
     stopper.join()
     assert status == 1
     assert executor.workers[0].proc.returncode == -signal.SIGKILL
@@ -129,22 +140,37 @@ def test_stale_ipc_files_from_a_killed_run_do_not_break_the_next(tmp_path):
     g = Graph("pe7")
     g.add(ex.Counter, "counter")
     g.add(ex.Recorder, "recorder", params={"path": out, "expect": 5})
-    assert ProcessExecutor(g.check()).run(seconds=60) == 0
+    assert ProcessExecutor(g.check()).run(until=60) == 0
     assert len(recorded(out)) == 5
+
+
+def free_port_pair():
+    """A port p with p and p + 1 free on loopback now (other test runs may share the host)."""
+    while True:
+        with socket.socket() as a:
+            a.bind(("127.0.0.1", 0))
+            port = a.getsockname()[1]
+            with socket.socket() as b:
+                try:
+                    b.bind(("127.0.0.1", port + 1))
+                except OSError:
+                    continue
+        return port
 
 
 def test_two_hosts_over_tcp_on_loopback(tmp_path):
     out = str(tmp_path / "seen.txt")
+    board_port, laptop_port = free_port_pair(), free_port_pair()
     path = graph_file(
         tmp_path,
         "graph: pe8\n"
         "hosts:\n"
-        "  board: {address: 127.0.0.1, port_base: 17600}\n"
-        "  laptop: {address: 127.0.0.1, port_base: 17700}\n"
+        "  board: {address: 127.0.0.1, port_base: %d}\n"
+        "  laptop: {address: 127.0.0.1, port_base: %d}\n"
         "nodes:\n"
         "  counter: {class: 'example_nodes:Counter', host: board}\n"
         "  recorder: {class: 'example_nodes:Recorder', host: laptop,"
-        " params: {path: '%s', expect: 10}}\n" % out,
+        " params: {path: '%s', expect: 10}}\n" % (board_port, laptop_port, out),
     )
     # Each launcher has its own ipc root, as two machines would: only tcp connects them.
     board = _run_cli(["run", path, "--host", "board"], NANOBOT_IPC_DIR=str(tmp_path / "b"))

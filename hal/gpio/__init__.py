@@ -12,12 +12,13 @@ Jetson.GPIO as ``jetson``, RPi.GPIO / rpi-lgpio as ``rpi``). Board rules: :mod:`
 """
 
 from hal.boards import PinUsageError
-from hal.gpio.clock import VirtualClock, WallClock
+from hal.gpio.clock import DrivenClock, VirtualClock, WallClock
 from hal.gpio.guidance import GPIOSetupError
 from hal.gpio.pin import Factory, Pin
 from hal.gpio.selection import default_factory, get_factory, set_default_factory
 
 __all__ = [
+    "DrivenClock",
     "Factory",
     "GPIOSetupError",
     "Pin",

@@ -6,6 +6,9 @@ A clock is called to get the time in seconds, and ``call_later(delay, fn)`` runs
 - :class:`WallClock` (the default): ``time.monotonic`` and one timer thread.
 - :class:`VirtualClock`: time stands still until :meth:`VirtualClock.advance`, which runs the
   due callbacks in time order on the caller's thread; deterministic, as tests want.
+- :class:`DrivenClock`: time read from another clock (a program's own, e.g. a node graph's),
+  timers run when its owner calls :meth:`DrivenClock.run_due`; deterministic when that other
+  clock is.
 - Any plain callable returning seconds (e.g. a simulation's clock) is wrapped by :func:`as_clock`
   so its readings are used for timestamps while timers run on the wall clock.
 """
@@ -15,7 +18,7 @@ import itertools
 import threading
 import time
 
-__all__ = ["VirtualClock", "WallClock", "as_clock"]
+__all__ = ["DrivenClock", "VirtualClock", "WallClock", "as_clock"]
 
 
 class _Timer:
@@ -120,6 +123,43 @@ class VirtualClock:
                 timer = self._schedule.pop()
                 self._now = max(self._now, timer.due)
             timer.fn()
+
+
+class DrivenClock:
+    """Time from ``source`` (a callable returning seconds), timers run by :meth:`run_due`.
+
+    For a program that has a clock of its own and a loop to drive: a node graph's clock, real
+    or simulated. Reading the time is always exact (it asks ``source``); timers (a device's
+    blink, a debounce recheck) run on the owner's thread when it calls :meth:`run_due`, so a
+    timer runs at most one of the owner's periods late, and, on a simulated ``source``, at
+    the same moments in every run.
+    """
+
+    def __init__(self, source):
+        self._source = source
+        self._schedule = _Schedule()
+        self._lock = threading.Lock()
+
+    def __call__(self):
+        return self._source()
+
+    def call_later(self, delay, fn):
+        """Run ``fn`` at the first :meth:`run_due` at least ``delay`` seconds from now
+        (thread-safe)."""
+        with self._lock:
+            return self._schedule.add(self._source() + max(0.0, delay), fn)
+
+    def run_due(self):
+        """Run every timer due by now, in time order; returns how many ran."""
+        now, ran = self._source(), 0
+        while True:
+            with self._lock:
+                due = self._schedule.next_due()
+                if due is None or due > now:
+                    return ran
+                timer = self._schedule.pop()
+            timer.fn()
+            ran += 1
 
 
 def as_clock(clock=None):

@@ -10,7 +10,7 @@ Both backends share the smbus2-style interface of :class:`I2CBus` and raise the 
 
 from .bus import BLOCK_MAX, I2CBus
 from .errors import I2CError, NoDeviceError
-from .sim import SimI2CBus, Transaction
+from .sim import SimI2CBus, Transaction, open_sim_bus, register_bus, unregister_bus
 from .smbus import SMBusI2CBus
 
 BACKENDS = ("smbus2", "sim")
@@ -25,17 +25,20 @@ __all__ = [
     "SimI2CBus",
     "Transaction",
     "open_bus",
+    "register_bus",
+    "unregister_bus",
 ]
 
 
 def open_bus(bus_number, backend="smbus2"):
     """Open I2C bus ``bus_number`` on ``backend``: 'smbus2' (the board) or 'sim' (in memory).
 
-    Jetson Nano and Raspberry Pi: header pins 3 (SDA) and 5 (SCL) are bus 1. A sim bus starts
-    empty; put simulated devices on it with :meth:`SimI2CBus.attach`.
+    Jetson Nano and Raspberry Pi: header pins 3 (SDA) and 5 (SCL) are bus 1. A sim bus is the
+    one a simulated world registered under that number (:func:`register_bus`), or else a new,
+    empty one: put simulated devices on it with :meth:`SimI2CBus.attach`.
     """
     if backend == "smbus2":
         return SMBusI2CBus(bus_number)
     if backend == "sim":
-        return SimI2CBus(bus_number)
+        return open_sim_bus(bus_number)
     raise ValueError(f"unknown I2C backend {backend!r}: use one of {', '.join(BACKENDS)}")

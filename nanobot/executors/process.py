@@ -1,10 +1,10 @@
 """The process executor: one OS process per node (or per named group), supervised.
 
-    status = ProcessExecutor(graph).run(seconds=10)
+    status = ProcessExecutor(graph).run(until=10)
 
 The supervisor starts a worker process per group, restarts a worker that ends according to
 its nodes' restart policy (never; on-failure with backoff; always), and stops the graph when
-asked (SIGINT/SIGTERM, `seconds` elapsed, a node's request_shutdown(), or stop()): every
+asked (SIGINT/SIGTERM, `until` seconds elapsed, a node's request_shutdown(), or stop()): every
 worker gets SIGTERM and runs its nodes' teardown(); one that has not exited after
 `stop_timeout` seconds is killed. run() returns 0 when the graph ended cleanly, 1 otherwise.
 """
@@ -71,11 +71,12 @@ class ProcessExecutor:
         if self._stop_reason is None:
             self._stop_reason = reason
 
-    def run(self, seconds=None):
-        """Start the graph and supervise it until it stops; returns the exit status."""
+    def run(self, until=None):
+        """Start the graph and supervise it until it stops, or for `until` seconds at most
+        (as SimExecutor.run(until=) runs for that much virtual time); returns the exit status."""
         endpoints.prepare(self.graph.name)
         previous = _install_signal_handlers(self.stop)
-        deadline = None if seconds is None else time.monotonic() + seconds
+        deadline = None if until is None else time.monotonic() + until
         try:
             for w in self.workers:
                 self._spawn(w)

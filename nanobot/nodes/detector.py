@@ -2,7 +2,7 @@
 
     nodes:
       detector:
-        class: nanobot.nodes.detector.DetectorNode
+        class: nanobot.nodes.detector:DetectorNode
         params: {model: models/sorter.card.yaml, backend: auto, annotate: true}
         remap: {image: camera/image}
 
@@ -12,6 +12,7 @@ frames instead of falling behind. Detections carry the source frame's stamp and 
 they describe and how old it is.
 """
 
+import collections
 import time
 
 import numpy as np
@@ -23,35 +24,32 @@ from ..vision.detector import Detector
 from ..vision.draw import annotate
 
 
-class DetectorNode(Node):
-    """Runs a detection model on every frame it can keep up with."""
+class DetectionNode(Node):
+    """What every detector node shares: newest frame in, Detections out, optionally the frame
+    with the detections drawn, and fps and per-stage times logged and published.
 
-    image = Input(Image)  # newest only: frames that arrive during inference are dropped
+    A subclass declares its params and returns its detector from make_detector(): an object
+    with detect(bgr) -> Detections, a `timing` dict (milliseconds per stage of the last
+    call), describe() and close().
+    """
+
+    image = Input(Image)  # newest only: frames that arrive during detection are dropped
     detections = Output(Detections)
     annotated = Output(Image, topic="detections/image")
     stats = Output(KeyValue, topic="detections/stats")
 
-    model = Param("", help="model card (.card.yaml) or model file (.onnx, .engine)")
-    backend = Param("auto", choices=("auto", *backends.BACKENDS), help="inference backend")
-    precision = Param("fp16", choices=("fp16", "fp32"), help="TensorRT engine precision")
-    conf = Param(None, type=float, min=0.0, max=1.0, help="confidence threshold (card's)")
-    iou = Param(None, type=float, min=0.0, max=1.0, help="NMS IoU threshold (card's)")
     annotate = Param(False, help="also publish the frame with the detections drawn")
-    stats_period = Param(5.0, min=0.1, help="seconds between inference-time reports")
+    stats_period = Param(5.0, min=0.1, help="seconds between detection-time reports")
+
+    def make_detector(self):
+        raise NotImplementedError
+
+    def extra_stats(self):
+        """Values added to each stats report."""
+        return {}
 
     def setup(self):
-        if not self.model:
-            raise ValueError(
-                "node %r needs a model: set its param model to a model card or ONNX file"
-                % self.name
-            )
-        self.detector = Detector.from_card(
-            self.model,
-            backend=self.backend,
-            precision=self.precision,
-            conf=self.conf,
-            iou=self.iou,
-        )
+        self.detector = self.make_detector()
         self.log.info("detector ready: %s", self.detector.describe())
         self._reset()
         self.last_frame_id = None
@@ -60,7 +58,7 @@ class DetectorNode(Node):
     def _reset(self):
         self.frames = 0
         self.skipped = 0
-        self.ms = {"pre": 0.0, "infer": 0.0, "post": 0.0}
+        self.ms = collections.OrderedDict()
         self.since = time.monotonic()
 
     def on_image(self, msg):
@@ -78,25 +76,21 @@ class DetectorNode(Node):
         self.last_frame_id = msg.frame_id
         self.frames += 1
         for key, value in self.detector.timing.items():
-            self.ms[key] += value
+            self.ms[key] = self.ms.get(key, 0.0) + value
 
     def report(self):
         """Log and publish frames per second and mean milliseconds per stage."""
         elapsed = max(time.monotonic() - self.since, 1e-9)
         n = max(self.frames, 1)
-        values = {
-            "fps": self.frames / elapsed,
-            "frames": self.frames,
-            "skipped": self.skipped,
-            "pre_ms": self.ms["pre"] / n,
-            "infer_ms": self.ms["infer"] / n,
-            "post_ms": self.ms["post"] / n,
-            "backend": self.detector.backend.name,
-        }
+        stages = [(key + "_ms", total / n) for key, total in self.ms.items()]
+        values = {"fps": self.frames / elapsed, "frames": self.frames, "skipped": self.skipped}
+        values.update(stages)
+        values.update(self.extra_stats())
         self.log.info(
-            "%(fps).1f fps, inference %(infer_ms).1f ms (pre %(pre_ms).1f, post %(post_ms).1f), "
-            "%(skipped)d frames skipped to stay current",
-            values,
+            "%.1f fps, %s ms per frame, %d frames skipped to stay current",
+            values["fps"],
+            ", ".join("%s %.2f" % (key[:-3], ms) for key, ms in stages) or "no",
+            self.skipped,
         )
         self.stats.publish(KeyValue(values=values))
         self._reset()
@@ -105,6 +99,33 @@ class DetectorNode(Node):
         detector = getattr(self, "detector", None)
         if detector is not None:
             detector.close()
+
+
+class DetectorNode(DetectionNode):
+    """Runs a detection model on every frame it can keep up with."""
+
+    model = Param("", help="model card (.card.yaml) or model file (.onnx, .engine)")
+    backend = Param("auto", choices=("auto", *backends.BACKENDS), help="inference backend")
+    precision = Param("fp16", choices=("fp16", "fp32"), help="TensorRT engine precision")
+    conf = Param(None, type=float, min=0.0, max=1.0, help="confidence threshold (card's)")
+    iou = Param(None, type=float, min=0.0, max=1.0, help="NMS IoU threshold (card's)")
+
+    def make_detector(self):
+        if not self.model:
+            raise ValueError(
+                "node %r needs a model: set its param model to a model card or ONNX file"
+                % self.name
+            )
+        return Detector.from_card(
+            self.model,
+            backend=self.backend,
+            precision=self.precision,
+            conf=self.conf,
+            iou=self.iou,
+        )
+
+    def extra_stats(self):
+        return {"backend": self.detector.backend.name}
 
 
 def _bgr(msg):

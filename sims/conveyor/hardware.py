@@ -12,18 +12,21 @@ What the program drives is observed on the simulated lines and chip and fed to t
 LED); what the world produces is driven onto the input lines with the exact time of each edge
 (encoder, beams, e-stop, start button). Code talks to "hardware" exactly as on the board.
 
-Time: ``clock`` is any hal.gpio clock: a :class:`~hal.gpio.clock.VirtualClock` (tests and the
-simulation executor: the world steps in ``tick`` increments as the clock is advanced) or the
-wall clock (real time, to watch it run). World time 0 is the clock's time at construction.
+Time: ``clock`` is any hal.gpio clock: a :class:`~hal.gpio.clock.VirtualClock` (tests: the
+world steps in ``tick`` increments as the clock is advanced), a
+:class:`~hal.gpio.clock.DrivenClock` reading a node graph's clock (the sorter's io node hosts
+the cell that way, under either executor), or the wall clock (real time, to watch it run).
+World time 0 is the clock's time at construction.
 """
 
+import math
 import threading
 import time
 
 import hal.camera
-from hal.gpio.clock import VirtualClock, as_clock
+from hal.gpio.clock import VirtualClock, WallClock, as_clock
 from hal.gpio.sim import SimFactory
-from hal.i2c import SimI2CBus
+from hal.i2c import SimI2CBus, register_bus, unregister_bus
 from hal.pca9685 import SimPCA9685
 
 from .wiring import load_wiring
@@ -33,8 +36,9 @@ class SimCell:
     """``world`` on simulated hardware wired as ``wiring`` says (default: wiring.yaml).
 
     ``gpio`` is the :class:`~hal.gpio.sim.SimFactory` to give devices (or install as the
-    default with :func:`hal.gpio.set_default_factory`), ``i2c`` the bus holding the PCA9685,
-    ``pca9685`` the simulated chip; the camera is registered as ``sim://<camera>``.
+    default with :func:`hal.gpio.set_default_factory`), ``i2c`` the bus holding the PCA9685
+    (registered, so ``hal.i2c.open_bus(n, backend="sim")`` reaches it), ``pca9685`` the
+    simulated chip; the camera is registered as ``sim://<camera>``. close() undoes both.
     """
 
     def __init__(self, world, wiring=None, clock=None, camera="conveyor", tick=0.005):
@@ -82,6 +86,7 @@ class SimCell:
                 self.wiring.pca9685.address, SimPCA9685(clock=self.clock)
             )
             self.pca9685.watch(self._on_channel)
+            register_bus(self.i2c)
         self.camera_name = camera
         self.feed = CameraFeed(self)
         hal.camera.sim.register(camera, self.feed)
@@ -117,6 +122,8 @@ class SimCell:
         """Stop, unregister the camera and release the simulated pins."""
         self.stop()
         hal.camera.sim.unregister(self.camera_name)
+        if self.i2c is not None:
+            unregister_bus(self.i2c)
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self.gpio.close()
@@ -208,8 +215,12 @@ class SimCell:
 
 class CameraFeed:
     """The world's camera as a hal sim camera source (``sim://conveyor``): one frame per
-    frame period of the cell's clock. On a virtual clock, read() returns None until the clock
-    has reached the next frame; on the wall clock it waits for it."""
+    frame period of the cell's clock, stamped on that clock. On the wall clock read() waits
+    for the next frame; on any other clock (virtual, or driven by a graph) it returns None
+    until the clock has reached it. A frame is due SLACK early: a reader on a timer of whole
+    nanoseconds (1/30 s is 33333333 ns) gets every frame, at its own times."""
+
+    SLACK = 1e-6
 
     def __init__(self, cell):
         self.cell = cell
@@ -225,17 +236,17 @@ class CameraFeed:
 
     def read(self):
         cell = self.cell
-        virtual = isinstance(cell.clock, VirtualClock)
+        blocking = isinstance(cell.clock, WallClock)
         wait = self._next - cell.now
-        if wait > 0:
-            if virtual:
+        if wait > self.SLACK:
+            if not blocking:
                 return None
             time.sleep(wait)  # pacing a real-time camera, as a real one paces its caller
         with cell.lock:
             cell.sync()
             now = cell.world.t
-            self._next = (int(now / self.period + 1e-9) + 1) * self.period
+            self._next = (math.floor((now + self.SLACK) / self.period) + 1) * self.period
             image = cell.world.render()
         if image is None:
             return None  # a dropped frame (fault)
-        return image, round((now + cell.t0) * 1e9) if virtual else None
+        return image, None if blocking else round((now + cell.t0) * 1e9)

@@ -1,0 +1,28 @@
+"""docs/sorter.md shows what the code does: the header diagram and the report's keys."""
+
+import os
+
+from apps.sorter.header import diagram
+from apps.sorter.monitor import MonitorNode, Tally
+from sims.conveyor.wiring import load_wiring
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def doc():
+    with open(os.path.join(ROOT, "docs", "sorter.md")) as f:
+        return f.read()
+
+
+def test_the_wiring_diagram_is_drawn_from_the_wiring_file():
+    assert diagram(load_wiring()) in doc()
+
+
+def test_every_report_key_is_documented():
+    node = MonitorNode("monitor")  # not running: give it what setup() would, and a clock
+    node.tally, node.rates, node.started, node.wall0 = Tally({}), {}, 0.0, 0.0
+    node.now = lambda: 0.0
+    keys = node.report().keys()
+    text = doc()
+    missing = [k for k in keys if "| `%s` |" % k not in text]
+    assert not missing, "docs/sorter.md does not document report keys %s" % missing
