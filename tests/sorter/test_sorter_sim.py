@@ -26,8 +26,8 @@ def test_sorts_60_items_with_no_wrong_bin_and_no_jam(seed):
     r, _ = run(60, seed)
     assert r["items"] == 60
     assert r["wrong_bin"] == 0 and r["jams"] == 0
-    assert r["accuracy"] == 1.0
-    assert r["yield"] >= 0.7  # the rest is rejected: items too close for the paddle
+    assert r["placed_accuracy"] == 1.0
+    assert r["accuracy"] >= 0.7  # the rest is rejected: items too close for the paddle
     assert r["latency_ms"]["p99"] < 40
 
 
