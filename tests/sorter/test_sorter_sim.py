@@ -42,7 +42,7 @@ def test_faults_cost_rejects_not_wrong_bins(faults):
 
 
 def test_a_detector_outage_sends_what_it_missed_to_reject():
-    r, _sim = run(40, 7, detector={"down": [[10.0, 14.0]]})
+    r, _sim = run(40, 7, detector={"down": [[10.0, 16.0]]})  # 840 mm of belt: 4 items or so
     assert r["items"] == 40
     assert r["wrong_bin"] == 0 and r["jams"] == 0
     assert r["reject_reasons"].get("unobserved", 0) + r["reject_reasons"].get("undecided", 0) >= 3
