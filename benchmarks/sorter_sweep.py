@@ -1,4 +1,4 @@
-"""The sorter's quality in simulation: accuracy and yield vs belt speed, over seeds.
+"""The sorter's quality in simulation: accuracy vs belt speed, over seeds.
 
     python -m benchmarks.sorter_sweep --items 200 --seeds 1 2 3 4 5            # default speed
     python -m benchmarks.sorter_sweep --items 80 --seeds 1 2 --speeds 100 140 180 220 250
@@ -54,7 +54,7 @@ def main(argv=None):
     p.add_argument("--detector", choices=("standin", "model"), default="standin")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
-    print("speed mm/s  seed  items  correct  wrong(timing)  rejected  jams  accuracy  yield"
+    print("speed mm/s  seed  items  correct  wrong(timing)  rejected  jams  accuracy  placed"
           "  items/min  wall s")  # fmt: skip
     summary = {}
     for speed in args.speeds:
@@ -67,15 +67,17 @@ def main(argv=None):
             s["timing"] += r["wrong_bin_timing"] + r["jams"]
             print("%10.0f  %4d  %5d  %7d  %6d(%d)  %9d  %4d  %7.2f%%  %5.1f%%  %9.1f  %6.1f" % (
                 speed, seed, r["items"], r["correct"], r["wrong_bin"], r["wrong_bin_timing"],
-                r["rejected"], r["jams"], 100 * (r["accuracy"] or 0), 100 * (r["yield"] or 0),
+                r["rejected"], r["jams"], 100 * (r["accuracy"] or 0),
+                100 * (r["placed_accuracy"] or 0),
                 r["throughput_per_min"] or 0, r["wall_seconds"]), flush=True)  # fmt: skip
             if args.json:
                 print(json.dumps(dict(r, speed=speed, seed=seed), sort_keys=True), flush=True)
-    print("\nspeed mm/s  accuracy  yield  timing errors (wrong bin for timing + jams)")
+    print("\naccuracy = correct / items; placed = correct / items put in a bin on purpose")
+    print("speed mm/s  accuracy  placed  timing errors (wrong bin for timing + jams)")
     for speed, s in summary.items():
         print("%10.0f  %7.2f%%  %5.1f%%  %d" % (
-            speed, 100.0 * s["correct"] / max(s["placed"], 1),
-            100.0 * s["correct"] / max(s["items"], 1), s["timing"]))  # fmt: skip
+            speed, 100.0 * s["correct"] / max(s["items"], 1),
+            100.0 * s["correct"] / max(s["placed"], 1), s["timing"]))  # fmt: skip
 
 
 if __name__ == "__main__":

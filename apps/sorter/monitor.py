@@ -38,7 +38,7 @@ class Tally:
     def outcome(self, limit=None):
         """Counts over the finished items (the first `limit`), from ground truth."""
         out = dict(items=0, correct=0, wrong_bin=0, wrong_timing=0, rejected=0, jams=0)
-        out.update(accuracy=None, **{"yield": None})
+        out.update(accuracy=None, placed_accuracy=None)
         if not self.truth:
             return out
         t0 = self.truth.get("t0_ns", 0)
@@ -65,8 +65,8 @@ class Tally:
                 if not planned:  # no plan sent it there: timing, not the detector
                     out["wrong_timing"] += 1
         placed = out["correct"] + out["wrong_bin"] + out["jams"]
-        out["accuracy"] = out["correct"] / placed if placed else None
-        out["yield"] = out["correct"] / out["items"] if out["items"] else None
+        out["accuracy"] = out["correct"] / out["items"] if out["items"] else None
+        out["placed_accuracy"] = out["correct"] / placed if placed else None
         return out
 
 
@@ -176,7 +176,7 @@ class MonitorNode(Node):
             "jams": o["jams"],
             "missed": missed,
             "accuracy": o["accuracy"],
-            "yield": o["yield"],
+            "placed_accuracy": o["placed_accuracy"],
             "reject_reasons": dict((str(k), v) for k, v in reasons.items()),
             "throughput_per_min": 60.0 * (o["items"] - 1) / span if span > 0 else None,
             "latency_ms": {
@@ -223,8 +223,8 @@ def format_report(r):
             r["jams"],
             r["missed"],
         ),
-        "  accuracy %s of the items put in a bin; %s of all items in their right bin"
-        % (pct(r["accuracy"]), pct(r["yield"])),
+        "  accuracy %s (items in their right bin); %s of the items put in a bin on purpose"
+        % (pct(r["accuracy"]), pct(r["placed_accuracy"])),
         "  rejects: %s"
         % (", ".join("%s %d" % kv for kv in sorted(r["reject_reasons"].items())) or "none"),
         "  throughput %s items/min; latency frame -> decision p50 %s ms, p99 %s ms"

@@ -9,7 +9,10 @@ gate. A track's class is a vote over its frames, weighted by the detector's scor
 
 Boxes cut by the image's left or right edge are matched by their uncut end; they keep their
 track alive but neither move it nor vote (a cut box's centre is off and its class
-uncertain), and start no track: an item's track starts when it is first seen whole. A frame
+uncertain), and start no track: an item's track starts when it is first seen whole. A
+whole box that lands within the gate of a track another box of the frame already took is
+the detector's second box on that item (two classes, or a part): it votes on that track and
+starts none. A frame
 whose detections repeat the previous frame's exactly while the belt has moved is a frozen
 camera's repeat and is discarded whole.
 """
@@ -83,6 +86,10 @@ class Track:
         self.belt_mm += (belt_mm - self.belt_mm) * k
         self.lateral_mm += (lateral_mm - self.lateral_mm) * k
         self.length_mm += (length_mm - self.length_mm) * k
+        self.vote(class_id, score)
+
+    def vote(self, class_id, score):
+        """Add a whole view's class opinion, weighted by its score."""
         if 0 <= class_id < len(self.votes):
             self.votes[class_id] += score
 
@@ -150,6 +157,10 @@ class Tracker:
             if track is None:
                 if not whole[i]:
                     continue
+                twin = self._nearest(belt[i], y[i])
+                if twin is not None:  # a second box on a tracked item: its class still votes
+                    twin.vote(int(class_ids[i]), float(scores[i]))
+                    continue
                 track = Track(next(self._ids), len(self.class_names), stamp)
                 self.tracks.append(track)
             track.observe(
@@ -182,6 +193,16 @@ class Tracker:
             out[i] = self.tracks[j]
             used.add(j)
         return out
+
+    def _nearest(self, belt_mm, lateral_mm):
+        """The track within the gate of (belt_mm, lateral_mm), if any. Called for a whole box
+        no track took: the track it finds already has this frame's box, so this one is the
+        detector's duplicate of the same item (two items' centres lie at least the shortest
+        item's length apart, more than the gate)."""
+        for track in self.tracks:
+            if np.hypot(belt_mm - track.belt_mm, lateral_mm - track.lateral_mm) <= self.gate_mm:
+                return track
+        return None
 
     def _retire(self, position, x_right):
         """Forget tracks that have left the view (wholly past its downstream edge)."""

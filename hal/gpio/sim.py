@@ -34,6 +34,7 @@ class SimLine:
         self.number = number
         self.header = factory.board.header_pin(number)
         self.history = []
+        self._latest = {}  # kind -> the value of its newest change in history
         self._lock = threading.RLock()
         self._subscribers = []
         self._pin = None  # the SimPin claiming this line, if any
@@ -136,6 +137,7 @@ class SimLine:
     def _record(self, kind, value, t=None):
         change = Change(self.factory.clock() if t is None else t, self.number, kind, value)
         self.history.append(change)
+        self._latest[kind] = value
         for callback in list(self._subscribers):
             callback(change)
 
@@ -200,8 +202,7 @@ class SimPin(Pin):
 
     def _hw_pwm_update(self, frequency, duty_cycle):
         with self.line._lock:
-            series = self.line.history
-            last = {c.kind: c.value for c in series if c.kind in ("frequency", "duty_cycle")}
+            last = self.line._latest  # not a scan of history: it grows all run long
             if last.get("frequency") != frequency:
                 self.line._record("frequency", frequency)
             if last.get("duty_cycle") != duty_cycle:

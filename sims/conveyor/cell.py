@@ -70,7 +70,9 @@ class Cell:
     beam_upstream: float = 70.0  #: each break-beam sits this far upstream of its paddle, mm
     servo: Servo = Servo()
     item_size: Tuple[float, float] = (24.0, 44.0)  #: range of item sizes, mm
-    item_gap: Tuple[float, float] = (40.0, 160.0)  #: range of gaps between items, mm
+    #: range of gaps between items (rear to front), mm: a feeder's spacing; 100 mm clears the
+    #: 83 mm a paddle needs at 140 mm/s (docs/sorter.md, "Item spacing")
+    item_gap: Tuple[float, float] = (100.0, 200.0)
 
     def __post_init__(self):
         if not self.diverters:

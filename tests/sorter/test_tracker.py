@@ -95,3 +95,24 @@ def test_seen_stretch_is_the_view_in_belt_coordinates():
     assert seen == pytest.approx((20.0 - 50.0, 20.0 + 640 / 2.4 - 50.0))
     msg = tracker.message(0, seen)
     assert (msg.seen_from, msg.seen_to) == pytest.approx(seen)
+
+
+def test_a_second_box_on_a_tracked_item_votes_but_starts_no_track():
+    """The detector's duplicate (another class, slightly offset) on one item, from its first
+    frame on: one track, whose vote holds both opinions."""
+    tracker = Tracker(CAL, ["nut", "washer"], min_frames=3)
+    for k in range(4):
+        p = 4.0 * k
+        boxes = [box(100 + p, 0), box(101 + p, 1)]
+        tracker.update(k * 33 * MS, p, boxes, [0.9, 0.3], [0, 1])
+    msg = tracker.message(0)
+    assert len(msg.ids) == 1
+    assert msg.belt_mm.tolist() == pytest.approx([100.0], abs=0.01)
+    assert msg.confidence.tolist() == pytest.approx([0.75])  # 3.6 / (3.6 + 1.2)
+
+
+def test_touching_items_keep_a_track_each():
+    tracker = Tracker(CAL, ["nut"])
+    for k in range(4):
+        frame(tracker, k / 30, 4.0 * k, [(100.0, 0.0, 0), (76.0, 0.0, 0)])  # 24 mm apart
+    assert len(tracker.message(0).ids) == 2
