@@ -27,6 +27,21 @@ def recorded(path):
         return [tuple(map(int, line.split())) for line in f]
 
 
+def run_until_seen(executor, *conditions):
+    """Run `executor` until each condition has held in turn, then stop it; its status."""
+
+    def watch():
+        for condition in conditions:
+            wait_for(condition, timeout=60)
+        executor.stop("test")
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    status = executor.run(until=120)
+    watcher.join()
+    return status
+
+
 def test_graph_runs_in_processes_and_ends_when_a_node_asks(tmp_path):
     out = str(tmp_path / "seen.txt")
     g = Graph("pe1")
@@ -71,16 +86,11 @@ def test_never_restart_leaves_the_node_down_and_the_rest_running(tmp_path):
     g.add(ex.Releaser, "hw", params={"path": str(tmp_path / "released")})
     executor = ProcessExecutor(g.check())
     flaky = executor.workers[0]
-    stopper = threading.Thread(
-        target=lambda: (
-            wait_for(lambda: flaky.returncode is not None, timeout=60),
-            wait_for(lambda: os.path.exists(str(tmp_path / "released.up")), timeout=60),
-            executor.stop("test"),
-        )
+    status = run_until_seen(
+        executor,
+        lambda: flaky.returncode is not None,
+        lambda: os.path.exists(str(tmp_path / "released.up")),
     )
-    stopper.start()
-    status = executor.run(until=120)
-    stopper.join()
     assert status == 1
     assert executor.workers[0].returncode == 7 and executor.workers[0].restarts == 0
     assert read(str(tmp_path / "released")) == "released"
@@ -119,15 +129,7 @@ def test_a_node_that_will_not_stop_is_killed(tmp_path):
     g = Graph("pe6")
     g.add(ex.Releaser, "stuck", params={"path": str(tmp_path / "x"), "hang": True})
     executor = ProcessExecutor(g.check(), stop_timeout=1.0)
-    stopper = threading.Thread(
-        target=lambda: (
-            wait_for(lambda: os.path.exists(str(tmp_path / "x.up")), timeout=30),
-            executor.stop("test"),
-        )
-    )
-    stopper.start()
-    status = executor.run(until=60)
-    stopper.join()
+    status = run_until_seen(executor, lambda: os.path.exists(str(tmp_path / "x.up")))
     assert status == 1
     assert executor.workers[0].proc.returncode == -signal.SIGKILL
 
