@@ -49,44 +49,33 @@ def test_demo_graph_loads_and_overrides_apply():
     assert g.topics() == {"camera/image": "nanobot/Image", "report": "nanobot/KeyValue"}
 
 
+BAD_NODES = """\
+graph: g
+nodes:
+  cam:
+    class: test_graph:Cam
+    params: {fps: 3}
+  view:
+    class: test_graph:Viewer
+    remap: {image: camera/image, bogus: x}
+"""
+
+
 def test_every_problem_is_reported_with_file_line_node_and_topic(tmp_path):
+    path = str(tmp_path / "g.yaml")
+    # Classes that do not import are reported first (nothing else can be checked of them)...
     got = problems(
         tmp_path,
-        """\
-        graph: g
-        nodes:
-          cam:
-            class: test_graph:Cam
-            params: {fps: 3}
-          view:
-            class: test_graph:Viewer
-            remap: {image: camera/image, bogus: x}
-          ghost:
-            class: test_graph:Nope
-          other:
-            class: no_such_module:Thing
-        """,
+        BAD_NODES
+        + "  ghost:\n    class: test_graph:Nope\n  other:\n    class: no_such_module:Thing\n",
     )
-    path = str(tmp_path / "g.yaml")
     assert got == [
         "%s:9: node 'ghost': unknown class 'test_graph:Nope': module test_graph has no Nope" % path,
         "%s:11: node 'other': unknown class 'no_such_module:Thing': cannot import "
         "no_such_module (No module named 'no_such_module')" % path,
     ]
-    got = problems(
-        tmp_path,
-        """\
-        graph: g
-        nodes:
-          cam:
-            class: test_graph:Cam
-            params: {fps: 3}
-          view:
-            class: test_graph:Viewer
-            remap: {image: camera/image, bogus: x}
-        """,
-    )
-    assert got == [
+    # ...then every problem of the nodes whose classes are known.
+    assert problems(tmp_path, BAD_NODES) == [
         "%s:3: node 'cam': Cam has no param 'fps' (params: none)" % path,
         "%s:6: node 'view': cannot remap 'bogus'; Viewer has ports image" % path,
     ]
