@@ -3,9 +3,11 @@
     from nanobot.executors.sim import SimExecutor
     from nanobot.graph import load
 
-    result = SimExecutor(load("nanobot/graphs/demo.yaml"), record=["camera/image"]).run(until=60)
+    result = SimExecutor(load("nanobot/graphs/demo.yaml"), record=["report"]).run(until=60)
     print(result)                                 # 60 s of virtual time, and how fast it ran
-    frames = result.published("camera/image")     # every frame published, with its stamp
+    reports = result.published("report")          # the monitor's reports, with their stamps
+
+(Recorded messages keep their arrays alive: record the topics you need, not every frame.)
 
 One event heap orders everything that happens: timer firings, message deliveries and calls
 made with call_soon_threadsafe, by (virtual time, scheduling order), never by hash or dict
