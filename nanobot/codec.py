@@ -42,6 +42,12 @@ _HEADER_KEYS = {
 _HEADER_NAMES = tuple(_HEADER_KEYS)
 _HEADER_TYPES = tuple(_HEADER_KEYS.values())
 _local = threading.local()  # a msgpack Packer per thread: reusing one saves its setup
+# A message's header is mostly the same from one message to the next: encode() packs the
+# parts that depend only on (type, source, array dtypes and shapes) once and keeps them here.
+_HEADER_PIECES = {}
+MAX_CACHED_LAYOUTS = 4096
+_TOPICS = {}  # topic frame bytes -> topic, for frames found good
+MAX_CACHED_TOPICS = 1024
 
 Envelope = collections.namedtuple(
     "Envelope", "topic type_name type_version seq stamp source fields arrays"
@@ -79,10 +85,39 @@ def _pack_default(value):
 def encode(msg, topic, seq=0, stamp=0, source=""):
     """Frames for `msg` on `topic`: [topic, header, *arrays]; arrays are passed without copying."""
     cls = type(msg)
-    arrays = []
+    arrays = [getattr(msg, name) for name in cls.array_fields]
+    try:
+        layout = (cls, source, *[(type(a), a.dtype.str, a.shape) for a in arrays])
+    except AttributeError:  # not an array: _header_pieces says so
+        layout = None
+    pieces = _HEADER_PIECES.get(layout)
+    if pieces is None:
+        pieces = _header_pieces(cls, source, arrays)
+        if len(_HEADER_PIECES) >= MAX_CACHED_LAYOUTS:
+            _HEADER_PIECES.clear()
+        _HEADER_PIECES[layout] = pieces
+    pack = _packer().pack
+    try:
+        fields = pack({name: getattr(msg, name) for name in cls.header_fields})
+        header = b"".join(
+            (pieces[0], pack(int(seq)), pieces[1], pack(int(stamp)), pieces[2], fields, pieces[3])
+        )
+    except (TypeError, ValueError, OverflowError) as e:
+        _local.packer = None  # a failed pack may leave the packer's buffer half full
+        raise TypeError("cannot encode %s: %s" % (cls.__name__, e)) from None
+    for i, value in enumerate(arrays):
+        if not value.flags.c_contiguous:
+            arrays[i] = np.require(value, requirements="C")  # ascontiguousarray makes 0-d 1-d
+    return [topic_frame(topic), header, *arrays]
+
+
+def _header_pieces(cls, source, arrays):
+    """The header of a `cls` message from `source` with these arrays, packed around its
+    varying values: (up to seq's value, up to stamp's value, up to the fields' value, the rest).
+    Joined with those values packed, they are exactly the msgpack map of section 3 in
+    docs/protocol.md, keys in its order; raises TypeError for an array field that is not one."""
     descriptors = []
-    for name in cls.array_fields:
-        value = getattr(msg, name)
+    for name, value in zip(cls.array_fields, arrays):
         if not isinstance(value, np.ndarray):
             raise TypeError(
                 "%s.%s must be a numpy array, not %s" % (cls.__name__, name, type(value).__name__)
@@ -92,25 +127,17 @@ def encode(msg, topic, seq=0, stamp=0, source=""):
                 "%s.%s has dtype %s; messages carry numeric arrays only (bool, int, uint, float)"
                 % (cls.__name__, name, value.dtype)
             )
-        value = np.require(value, requirements="C")  # ascontiguousarray would make 0-d 1-d
         descriptors.append({"field": name, "dtype": value.dtype.str, "shape": list(value.shape)})
-        arrays.append(value)
-    header = {
-        "protocol": PROTOCOL_VERSION,
-        "type": cls.type_name,
-        "type_version": cls.type_version,
-        "seq": int(seq),
-        "stamp": int(stamp),
-        "source": source,
-        "fields": {name: getattr(msg, name) for name in cls.header_fields},
-        "arrays": descriptors,
-    }
-    try:
-        packed = _packer().pack(header)
-    except (TypeError, ValueError, OverflowError) as e:
-        _local.packer = None  # a failed pack may leave the packer's buffer half full
-        raise TypeError("cannot encode %s: %s" % (cls.__name__, e)) from None
-    return [topic_frame(topic), packed, *arrays]
+    pack = msgpack.Packer(use_bin_type=True).pack
+    keys = [pack(key) for key in _HEADER_NAMES]  # protocol type type_version seq stamp ...
+    return (
+        b"\x88"  # a map of the 8 header keys
+        + keys[0] + pack(PROTOCOL_VERSION) + keys[1] + pack(cls.type_name)
+        + keys[2] + pack(cls.type_version) + keys[3],
+        keys[4],
+        keys[5] + pack(source) + keys[6],
+        keys[7] + pack(descriptors),
+    )  # fmt: skip
 
 
 def _packer():
@@ -132,13 +159,9 @@ def decode_envelope(frames):
         raise DecodeError("frame-count", "%d frame(s); a message has at least 2" % len(frames))
     first = frames[0]
     raw_topic = bytes(getattr(first, "bytes", first))  # a zmq.Frame's bytes need no memoryview
-    if not raw_topic.endswith(TOPIC_END) or TOPIC_END in raw_topic[:-1]:
-        # An embedded NUL would let "a\0b\0" through a subscription to "a\0".
-        raise DecodeError("topic", "topic frame is not one NUL-terminated name")
-    try:
-        topic = raw_topic[:-1].decode("utf-8")
-    except UnicodeDecodeError:
-        raise DecodeError("topic", "topic frame is not UTF-8") from None
+    topic = _TOPICS.get(raw_topic)
+    if topic is None:
+        topic = _topic_of(raw_topic)
     header_buf = _bytes_of(frames[1])
     if header_buf.nbytes > MAX_HEADER_BYTES:
         raise DecodeError("header", "header of %d bytes is too large" % header_buf.nbytes, topic)
@@ -148,38 +171,18 @@ def decode_envelope(frames):
         raise DecodeError(
             "header", "header is not msgpack (%s)" % type(e).__name__, topic
         ) from None
-    if not isinstance(header, dict):
-        raise DecodeError("header", "header is not a map", topic)
-    source = header.get("source") if isinstance(header.get("source"), str) else None
-    if header.get("protocol") != PROTOCOL_VERSION:
-        raise DecodeError(
-            "protocol-version",
-            "protocol version %r, this receiver speaks %d"
-            % (header.get("protocol"), PROTOCOL_VERSION),
-            topic,
-            source,
-        )
+    if type(header) is not dict or header.get("protocol") != PROTOCOL_VERSION:
+        raise _bad_header(header, topic)
     if tuple(map(type, map(header.get, _HEADER_NAMES))) != _HEADER_TYPES:
-        for key, kind in _HEADER_KEYS.items():
-            if type(header.get(key)) is not kind:
-                raise DecodeError(
-                    "header",
-                    "header field %r missing or not %s" % (key, kind.__name__),
-                    topic,
-                    source,
-                )
+        raise _bad_header(header, topic)
+    source = header["source"]
     descriptors = header["arrays"]
-    if len(descriptors) > MAX_ARRAYS:
+    if len(frames) != 2 + len(descriptors) or len(descriptors) > MAX_ARRAYS:
         raise DecodeError(
             "frame-count",
-            "header declares %d arrays, over the limit of %d" % (len(descriptors), MAX_ARRAYS),
-            topic,
-            source,
-        )
-    if len(frames) != 2 + len(descriptors):
-        raise DecodeError(
-            "frame-count",
-            "header declares %d array(s) but %d array frame(s) arrived"
+            "header declares %d arrays, over the limit of %d" % (len(descriptors), MAX_ARRAYS)
+            if len(descriptors) > MAX_ARRAYS
+            else "header declares %d array(s) but %d array frame(s) arrived"
             % (len(descriptors), len(frames) - 2),
             topic,
             source,
@@ -196,42 +199,86 @@ def decode_envelope(frames):
         header["type_version"],
         header["seq"],
         header["stamp"],
-        header["source"],
+        source,
         header["fields"],
         arrays,
     )
 
 
-def _decode_array(desc, frame, topic, source):
-    def bad(why):
-        return DecodeError("array", why, topic, source)
+def _topic_of(raw_topic):
+    """The topic named by a topic frame's bytes (remembered once found good)."""
+    if not raw_topic.endswith(TOPIC_END) or TOPIC_END in raw_topic[:-1]:
+        # An embedded NUL would let "a\0b\0" through a subscription to "a\0".
+        raise DecodeError("topic", "topic frame is not one NUL-terminated name")
+    try:
+        topic = raw_topic[:-1].decode("utf-8")
+    except UnicodeDecodeError:
+        raise DecodeError("topic", "topic frame is not UTF-8") from None
+    if len(_TOPICS) >= MAX_CACHED_TOPICS:
+        _TOPICS.clear()
+    _TOPICS[raw_topic] = topic
+    return topic
 
+
+def _bad_header(header, topic):
+    """The DecodeError for a header that is not a map of the right keys and types."""
+    if not isinstance(header, dict):
+        return DecodeError("header", "header is not a map", topic)
+    source = header.get("source") if isinstance(header.get("source"), str) else None
+    if header.get("protocol") != PROTOCOL_VERSION:
+        return DecodeError(
+            "protocol-version",
+            "protocol version %r, this receiver speaks %d"
+            % (header.get("protocol"), PROTOCOL_VERSION),
+            topic,
+            source,
+        )
+    for key, kind in _HEADER_KEYS.items():
+        if type(header.get(key)) is not kind:
+            return DecodeError(
+                "header", "header field %r missing or not %s" % (key, kind.__name__), topic, source
+            )
+    raise AssertionError("_bad_header called on a good header")
+
+
+def _decode_array(desc, frame, topic, source):
+    """(field name, read-only array over `frame`) for one array descriptor."""
+    if type(desc) is dict:
+        name, dtype, shape = desc.get("field"), desc.get("dtype"), desc.get("shape")
+        dt = _DTYPES.get(dtype) if type(dtype) is str else None
+        if type(name) is str and dt is not None and type(shape) is list and len(shape) <= MAX_NDIM:
+            expected = dt.itemsize
+            for d in shape:
+                if type(d) is not int or d < 0:  # msgpack gives exactly int, never a bool
+                    break
+                expected *= d
+            else:
+                buf = _bytes_of(frame)
+                if expected == buf.nbytes:
+                    arr = np.frombuffer(buf, dtype=dt).reshape(shape)
+                    arr.flags.writeable = False
+                    return name, arr
+    raise DecodeError("array", _array_problem(desc, frame), topic, source)
+
+
+def _array_problem(desc, frame):
+    """What is wrong with an array descriptor (or its frame) that _decode_array refused."""
     if not isinstance(desc, dict):
-        raise bad("array descriptor is not a map")
+        return "array descriptor is not a map"
     name, dtype, shape = desc.get("field"), desc.get("dtype"), desc.get("shape")
     if not isinstance(name, str) or not isinstance(dtype, str) or not isinstance(shape, list):
-        raise bad("array descriptor needs field (str), dtype (str) and shape (list)")
+        return "array descriptor needs field (str), dtype (str) and shape (list)"
     dt = _DTYPES.get(dtype)
     if dt is None:
-        raise bad("array %r has dtype %r, not a numeric numpy dtype string" % (name, dtype))
-    good_shape = len(shape) <= MAX_NDIM
+        return "array %r has dtype %r, not a numeric numpy dtype string" % (name, dtype)
+    if len(shape) > MAX_NDIM or any(type(d) is not int or d < 0 for d in shape):
+        return "array %r has shape %r; dims must be <= %d ints >= 0" % (name, shape, MAX_NDIM)
     expected = dt.itemsize
     for d in shape:
-        if type(d) is not int or d < 0:  # msgpack gives exactly int, never a bool, for a dim
-            good_shape = False
-            break
         expected *= d
-    if not good_shape:
-        raise bad("array %r has shape %r; dims must be <= %d ints >= 0" % (name, shape, MAX_NDIM))
-    buf = _bytes_of(frame)
-    if expected != buf.nbytes:
-        raise bad(
-            "array %r declares %s %s (%d bytes) but its frame has %d bytes"
-            % (name, dtype, shape, expected, buf.nbytes)
-        )
-    arr = np.frombuffer(buf, dtype=dt).reshape(tuple(shape))
-    arr.setflags(write=False)
-    return name, arr
+    return "array %r declares %s %s (%d bytes) but its frame has %d bytes" % (
+        name, dtype, shape, expected, _bytes_of(frame).nbytes,
+    )  # fmt: skip
 
 
 def decode(frames, expected=None):

@@ -184,6 +184,48 @@ def test_an_array_field_holding_a_list_is_refused():
         codec.encode(Blob(values=[1.0]), "blob")
 
 
+@pytest.mark.parametrize("msg", samples(), ids=lambda m: type(m).type_name)
+def test_the_header_is_the_documented_map_packed_in_one_go(msg):
+    # encode() packs the parts that do not change between messages once: the result must be
+    # the same bytes as packing the whole map, keys in docs/protocol.md's order, every time.
+    cls = type(msg)
+    for seq in (0, 2**40):
+        header = codec.encode(msg, "t", seq=seq, stamp=-5, source="src")[1]
+        expected = {
+            "protocol": 1,
+            "type": cls.type_name,
+            "type_version": cls.type_version,
+            "seq": seq,
+            "stamp": -5,
+            "source": "src",
+            "fields": {name: getattr(msg, name) for name in cls.header_fields},
+            "arrays": [
+                {
+                    "field": n,
+                    "dtype": getattr(msg, n).dtype.str,
+                    "shape": list(getattr(msg, n).shape),
+                }
+                for n in cls.array_fields
+            ],
+        }
+        assert header == msgpack.packb(expected, use_bin_type=True)
+
+
+def test_the_header_follows_each_message_s_own_shapes_and_the_layout_cache_stays_bounded():
+    for n in range(codec.MAX_CACHED_LAYOUTS + 10):
+        boxes = np.zeros((n % 7, 4), np.float32)
+        det = msgs.Detections(boxes, np.zeros(n % 7, np.float32), np.zeros(n % 7, np.int32))
+        _, out = codec.decode(codec.encode(det, "d", source="s%d" % n))
+        assert len(out) == n % 7
+    assert len(codec._HEADER_PIECES) <= codec.MAX_CACHED_LAYOUTS
+
+
+def test_a_numpy_scalar_is_refused_where_an_array_of_its_dtype_and_shape_went_before():
+    codec.encode(Blob(values=np.array(3.5)), "blob")  # a 0-d float64 array: its layout is cached
+    with pytest.raises(TypeError, match=r"Blob.values must be a numpy array, not float64"):
+        codec.encode(Blob(values=np.float64(3.5)), "blob")
+
+
 def test_a_topic_with_nul_cannot_be_framed():
     with pytest.raises(ValueError, match="NUL"):
         codec.topic_frame("a\0b")
