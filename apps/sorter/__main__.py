@@ -78,8 +78,8 @@ def resolve_hal(choice):
     return "sim", "auto: not a Jetson, so the simulated cell"
 
 
-def build(args, hal):
-    """The checked graph for these arguments."""
+def build(args, hal, fast=False):
+    """The checked graph for these arguments (`fast`: on the virtual clock)."""
     config = configs.load(args.config)
     graph = graphs.load(args.graph or configs.DEFAULT_GRAPH)
     configs.apply(graph, config)
@@ -100,6 +100,7 @@ def build(args, hal):
         "faults": args.faults or None,
         "speed_mm_s": io["speed_mm_s"],
         "items": args.items,
+        "realtime": not fast,
         "config": config["source"],
         "set": list(args.set),
     }
@@ -137,7 +138,7 @@ def main(argv=None):
     if hal != "sim":
         fast = False
     try:
-        graph = build(args, hal)
+        graph = build(args, hal, fast)
         check_model(graph)
     except (graphs.GraphError, configs.ConfigError) as e:
         print("cannot start the sorter: %s" % e, file=sys.stderr)

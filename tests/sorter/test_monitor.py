@@ -1,6 +1,7 @@
 """The monitor's tally: accuracy counts every item, rejects included."""
 
-from apps.sorter.monitor import Tally
+from apps.sorter.monitor import CallbackTime, Tally, latency
+from nanobot.msgs import Heartbeat
 
 
 def truth(*outcomes):
@@ -33,3 +34,21 @@ def test_limit_counts_only_the_first_items_to_finish():
     tally = Tally({"nut": 0})
     tally.truth = truth(("nut", 0), ("nut", "reject"))
     assert tally.outcome(limit=1)["accuracy"] == 1.0
+
+
+def test_callback_time_is_the_median_of_per_period_means_from_heartbeats():
+    time = CallbackTime()
+    # running (count, mean ms): a 200 ms first call (warm-up), then 10 ms, 12 ms, 11 ms calls
+    for count, total in ((1, 200.0), (31, 500.0), (61, 860.0), (91, 1190.0), (91, 1190.0)):
+        time.add(Heartbeat(node="detector", callbacks=count, callback_ms_mean=total / count))
+    assert time.periods == [10.0, 12.0, 11.0]  # no calls in the last period: no figure
+    assert time.ms() == 11.0
+
+
+def test_latency_added_by_the_graph_is_reported_in_real_time_only():
+    figures = latency([20.0, 22.0, 30.0], 15.0, realtime=True)
+    assert figures == {"p50": 22.0, "p99": 30.0, "detector": 15.0, "added_p50": 7.0}
+    assert latency([20.0], 15.0, realtime=False)["added_p50"] is None
+    assert latency([], None, realtime=True) == dict.fromkeys(
+        ("p50", "p99", "detector", "added_p50")
+    )
