@@ -161,8 +161,8 @@ class RawReceiver:
 
 
 class NanobotReceiver:
-    """nanobot's Subscriber with a keep_all queue, read as a node's loop reads it: poll, drain
-    the socket into the queue, take messages decoded from the queue."""
+    """nanobot's Subscriber with a keep_all queue, read as a node's receiver reads it: wait
+    (poll), drain the socket into the queue, take messages decoded from the queue."""
 
     def __init__(self, context, endpoint, shape, queue):
         policy = transport.QueuePolicy.make(keep_all=queue)
@@ -176,10 +176,8 @@ class NanobotReceiver:
     def messages(self):
         """(index, stamp) of each message as it arrives, decoded into an Image."""
         sub = self.subscriber
-        poller = zmq.Poller()
-        poller.register(sub.socket, zmq.POLLIN)
         while True:
-            if not poller.poll(TIMEOUT_S * 1000):
+            if not sub.wait(TIMEOUT_S * 1000):
                 raise TimeoutError
             sub.drain()
             msg = sub.take()

@@ -17,7 +17,7 @@ import zmq
 from . import msgs
 from .clock import WallClock
 from .node import HEARTBEAT_TOPIC, Stats, Timer
-from .transport import Publisher, Subscriber
+from .transport import Publisher, Subscriber, poll
 
 HEARTBEAT_PERIOD = 1.0
 
@@ -242,8 +242,7 @@ class NodeThread(Runtime):
         return send
 
     def _loop(self, subs):
-        poller = zmq.Poller()
-        poller.register(self._wake_r, zmq.POLLIN)
+        wake = [(self._wake_r, zmq.POLLIN)]
         clock = self.clock
         while not self._stopping and self.shutdown_reason is None:
             if any(sub.depth for _, sub in subs):
@@ -252,7 +251,7 @@ class NodeThread(Runtime):
                 due = self.next_due_ns()
                 timeout_ms = 1000 if due is None else max(0, (due - clock.now_ns()) / 1e6)
                 timeout_ms = min(timeout_ms, 1000)
-            if poller.poll(timeout_ms):
+            if poll(wake, int(timeout_ms)):
                 self._wake_pending = False  # before reading: a later wake writes again
                 os.read(self._wake_r, 4096)
             while self._calls:
@@ -319,13 +318,10 @@ class Receiver:
             self._ready.set()
             return
         self._ready.set()
-        poller = zmq.Poller()
-        poller.register(self._stop_r, zmq.POLLIN)
-        for _, sub in self.subs:
-            poller.register(sub.socket, zmq.POLLIN)
+        items = [(self._stop_r, zmq.POLLIN)] + [(sub.socket, zmq.POLLIN) for _, sub in self.subs]
         try:
             while True:
-                ready = dict(poller.poll())
+                ready = dict(poll(items))
                 if self._stop_r in ready:
                     break
                 if sum(sub.drain() for _, sub in self.subs if sub.socket in ready):

@@ -28,6 +28,13 @@ _EVENTS = int(zmq.EVENTS)
 _POLLIN = int(zmq.POLLIN)
 
 
+def poll(items, timeout_ms=-1):
+    """zmq.Poller().poll() without the Poller: `items` is a list of (socket or fd, events);
+    returns [(socket or fd, events)] of those ready, waiting up to `timeout_ms` (-1: for
+    ever). The Poller's Python bookkeeping costs more than the poll itself on a hot path."""
+    return zmq.zmq_poll(items, timeout_ms)
+
+
 class QueuePolicy(collections.namedtuple("QueuePolicy", "keep_last keep_all")):
     """How an input buffers: keep_last=N keeps the newest N (older ones are dropped quietly:
     that is the point), keep_all=N keeps every message in order up to N waiting (beyond that
@@ -223,6 +230,10 @@ class Subscriber(Inbox):
         if endpoint not in self.endpoints:
             self.socket.connect(endpoint)
             self.endpoints.append(endpoint)
+
+    def wait(self, timeout_ms=-1):
+        """Block until a message waits on the socket (True) or `timeout_ms` passes (False)."""
+        return bool(poll([(self.socket, _POLLIN)], int(timeout_ms)))
 
     def drain(self):
         """Move every message waiting on the socket into the queue; returns how many."""

@@ -228,5 +228,7 @@ def test_newest_frame_is_delivered_to_a_slow_callback(ctx, running):
     wait_for(lambda: sub.received >= 42, poll=pump)
     gate.set()
     wait_for(lambda: len(got) >= 2)
-    assert first + 41 <= got[1] <= i[0], "stale frame %d after a slow callback" % got[1]
+    # Next in line would be first + 1. (Not exactly first + 41: frames received before the
+    # node took its first one count too, and a frame may still be on its way.)
+    assert first + 30 <= got[1] <= i[0], "stale frame %d after a slow callback" % got[1]
     assert sub.dropped >= 40
