@@ -1,6 +1,9 @@
-"""The monitor's tally: accuracy counts every item, rejects included."""
+"""The monitor's tally: accuracy counts every item, rejects included; rates from heartbeats."""
 
-from apps.sorter.monitor import Tally
+from apps.sorter.monitor import MonitorNode, Tally
+from nanobot.clock import VirtualClock
+from nanobot.msgs import Heartbeat
+from nanobot.runtime import Runtime
 
 
 def truth(*outcomes):
@@ -33,3 +36,21 @@ def test_limit_counts_only_the_first_items_to_finish():
     tally = Tally({"nut": 0})
     tally.truth = truth(("nut", 0), ("nut", "reject"))
     assert tally.outcome(limit=1)["accuracy"] == 1.0
+
+
+def test_a_restarted_node_s_rate_starts_again_rather_than_going_negative():
+    monitor = MonitorNode("monitor", {}, {}, 0)
+    clock = VirtualClock()
+    Runtime(monitor, clock)
+    monitor.setup()
+
+    def beat(t, pid, sent):
+        clock.advance_to(int(t * 1e9))
+        outputs = {"tracks": {"topic": "tracks", "sent": sent}}
+        monitor.on_heartbeats(Heartbeat(node="tracker", pid=pid, outputs=outputs))
+        return monitor.rates.get("tracker")
+
+    assert beat(0.0, 100, 0) is None
+    assert beat(1.0, 100, 30) == 30.0
+    assert beat(2.0, 200, 5) == 30.0  # killed and restarted: its count began again at 0
+    assert beat(3.0, 200, 34) == 29.0
