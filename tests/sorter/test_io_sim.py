@@ -2,7 +2,7 @@
 speed and travel, beam events, diverter timing, late commands, e-stop, watchdog, teardown."""
 
 import pytest
-from io_standins import ScriptedScheduler
+from io_standins import PreemptedIONode, ScriptedScheduler
 
 from apps.sorter.io import IONode
 from nanobot.executors.sim import SimExecutor
@@ -11,11 +11,11 @@ from nanobot.graph import Graph
 MS = 1_000_000
 
 
-def cell_graph(io=None, script=(), silent=()):
+def cell_graph(io=None, script=(), silent=(), cls=IONode):
     graph = Graph("io-test", seed=3)
     params = {"hal": "sim", "seed": 3, "speed_mm_s": 150.0}
     params.update(io or {})
-    graph.add(IONode, "io", params, group="cell")
+    graph.add(cls, "io", params, group="cell")
     graph.add(ScriptedScheduler, "scheduler", {"script": list(script), "silent": list(silent)})
     return graph
 
@@ -52,6 +52,23 @@ def test_belt_speed_tracks_the_set_point_and_travel_matches_the_world():
     travel = states[5000 * MS].position_mm - states[3000 * MS].position_mm
     assert travel == pytest.approx(roller5 - roller3, abs=2.0)  # within one encoder pulse
     assert all(s.running and not s.estop for t, s in states.items() if t >= 500 * MS)
+
+
+def test_the_belt_is_measured_at_its_scan_even_when_the_node_is_held_up_after_it():
+    # 30 ms pass between each scan of the encoder and the rest of the callback: the speed
+    # and position must still be those of the scan's moment, and the speed loop hold 150
+    graph = cell_graph({"lag_s": 0.03}, cls=PreemptedIONode)
+    with SimExecutor(graph, record=["belt"]) as sim:
+        sim.run_until(5.0)
+        io = sim.nodes["io"]
+        states = [p.message() for p in sim.result().published("belt")]
+        assert io.cell.world.belt.speed == pytest.approx(150.0, rel=0.01)
+    after_lag = [s for s in states if s.stamp >= 2000 * MS]
+    assert min(s.speed_mm_s for s in after_lag) == pytest.approx(150.0, rel=0.03)
+    assert max(s.speed_mm_s for s in after_lag) == pytest.approx(150.0, rel=0.03)
+    travel = after_lag[-1].position_mm - after_lag[0].position_mm
+    seconds = (after_lag[-1].stamp - after_lag[0].stamp) / 1e9
+    assert travel / seconds == pytest.approx(150.0, rel=0.01)
 
 
 def test_beam_events_carry_the_times_items_break_the_beams():
