@@ -62,6 +62,19 @@ class CellWatcher(Node):
             self.request_shutdown("saw %d frames and belt states" % self.frames)
 
 
+class HeldUpIONode(IONode):
+    """The io node as on a loaded CPU: the one-shot timers it sets from `held_from_s` on (its
+    commands' extend and retract) fire `hold_s` late, as when its process was held up."""
+
+    hold_s = Param(0.05)
+    held_from_s = Param(0.0)
+
+    def after(self, delay, callback):
+        if self.now() >= self.held_from_s:
+            delay += self.hold_s
+        return super().after(delay, callback)
+
+
 class PreemptedIONode(IONode):
     """The io node as on a loaded CPU: `lag_s` passes between each input scan and whatever
     the callback does after it (its thread was preempted there), as its own clock reads."""

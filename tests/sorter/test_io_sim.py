@@ -2,7 +2,7 @@
 speed and travel, beam events, diverter timing, late commands, e-stop, watchdog, teardown."""
 
 import pytest
-from io_standins import PreemptedIONode, ScriptedScheduler
+from io_standins import HeldUpIONode, PreemptedIONode, ScriptedScheduler
 
 from apps.sorter.io import IONode
 from nanobot.executors.sim import SimExecutor
@@ -111,6 +111,39 @@ def test_late_and_invalid_commands_are_refused_and_counted():
         assert [(t, us) for t, us in pulses(io, 0) if t > 0] == []
         status = sim.result().published("io/status")[-1].message().values
     assert (status["late"], status["invalid"], status["executed"]) == (1, 2, 0)
+
+
+@pytest.mark.parametrize("hold_ms, extended", [(50, False), (15, True)])
+def test_an_extension_reached_too_late_is_skipped_not_swung_into_the_item(hold_ms, extended):
+    # the node is held up: the command's timers fire hold_ms late (late_s is 20 ms)
+    graph = cell_graph({"hold_s": hold_ms / 1e3}, [[2.0, 1, 3.0, 3.4]], cls=HeldUpIONode)
+    with SimExecutor(graph, record=["io/status"]) as sim:
+        sim.run_until(4.0)
+        io = sim.nodes["io"]
+        changes = [(t, us) for t, us in pulses(io, 1) if t > 0]
+        status = sim.result().published("io/status")[-1].message().values
+    if extended:
+        assert changes[0] == ((3000 + hold_ms) * MS, pytest.approx(EXTENDED_US, abs=3))
+        assert (io.counts["executed"], io.counts["late"]) == (1, 0)
+    else:
+        assert all(us == pytest.approx(500, abs=3) for _, us in changes)  # never out
+        assert (io.counts["executed"], io.counts["late"]) == (0, 1)
+        assert status["late"] == 1 and status["pending"] == 0
+
+
+def test_a_late_extension_of_a_paddle_already_out_for_the_window_before_goes_ahead():
+    # the second window of diverter 1 opens while the first holds the paddle out; only the
+    # second command's timers are late (set after 2.2 s): the paddle stays out throughout
+    script = [[2.0, 1, 3.0, 3.4], [2.5, 1, 3.3, 3.7]]
+    graph = cell_graph({"hold_s": 0.05, "held_from_s": 2.2}, script, cls=HeldUpIONode)
+    with SimExecutor(graph) as sim:
+        sim.run_until(4.0)
+        io = sim.nodes["io"]
+        changes = [(t, us) for t, us in pulses(io, 1) if t > 0]
+    assert changes[0] == (3000 * MS, pytest.approx(EXTENDED_US, abs=3))
+    retracts = [t for t, us in changes if us == pytest.approx(500, abs=3)]
+    assert retracts == [3750 * MS]  # the second window's retract, 50 ms late
+    assert (io.counts["executed"], io.counts["late"]) == (2, 0)
 
 
 def test_estop_stops_the_belt_at_once_and_nothing_is_diverted_afterwards():
