@@ -80,6 +80,33 @@ def test_crashed_node_is_restarted_on_failure(tmp_path):
     assert len(recorded(out)) == 10
 
 
+def test_a_worker_killed_before_it_reads_its_job_is_restarted(tmp_path, monkeypatch):
+    # SIGKILL as the process starts (a crash-looping node killed again, the OOM killer):
+    # the supervisor's write of the job meets a closed pipe, which must not end the graph
+    out = str(tmp_path / "seen.txt")
+    g = Graph("pe9")
+    g.add(ex.Counter, "counter", restart="on-failure")
+    g.add(ex.Recorder, "recorder", params={"path": out, "expect": 5})
+    real_popen = subprocess.Popen
+    started = []
+
+    def popen(*args, **kwargs):
+        proc = real_popen(*args, **kwargs)
+        started.append(proc)
+        if len(started) == 1:  # the counter's first process (workers start in graph order)
+            proc.kill()
+            proc.wait()
+        return proc
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    executor = ProcessExecutor(g.check())
+    status = executor.run(until=60)
+    assert started[0].returncode == -signal.SIGKILL
+    assert executor.workers[0].restarts == 1
+    assert status == 1, "a killed worker makes the run unclean"
+    assert len(recorded(out)) == 5
+
+
 def test_never_restart_leaves_the_node_down_and_the_rest_running(tmp_path):
     g = Graph("pe4")
     g.add(ex.CrashOnce, "flaky", params={"marker": str(tmp_path / "m")})

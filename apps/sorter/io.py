@@ -21,6 +21,10 @@ Safety lives here, whatever the other nodes do:
   with diverter -1) at least every `watchdog_s`; when it falls silent the belt stops and the
   paddles retract; the belt restarts by itself when the scheduler is heard again (a
   scheduler restart needs no person). The belt does not start before it is first heard.
+- Late extensions: a paddle that comes out after the item has reached it does not turn the
+  item, it hits it (a jam). When the node gets to an extension more than `late_s` after its
+  time (its process was held up: a loaded CPU), it skips it, unless the paddle is out already
+  for another window; the item goes on to the reject bin, and the skip is counted as `late`.
 - Teardown (any shutdown, SIGINT/SIGTERM included): belt stopped, paddles retracted, servos
   detached, LED off, every line and the PCA9685 released.
 
@@ -73,6 +77,8 @@ class IONode(Node):
     autostart = Param(True, help="run at start without the start button")
     watchdog_s = Param(1.0, min=0.0, help="stop the belt when the scheduler is silent this "
                        "long (0: no watchdog)")  # fmt: skip
+    late_s = Param(0.02, min=0.0, help="skip an extension reached later than this after its "
+                   "time: the paddle would hit the item (the scheduler's margin_s)")  # fmt: skip
     tick = Param(0.005, min=0.001, help="seconds between input scans (and world steps)")
     belt_rate = Param(50.0, min=1.0, help="BeltState messages (and speed loop runs) per second")
     mm_per_pulse = Param(2.0, min=0.001, help="belt travel per encoder pulse, mm")
@@ -101,11 +107,12 @@ class IONode(Node):
 
     def setup(self):
         self.state = None
+        self.scanned_ns = None  # the time of the newest input scan
         self.counts = dict(executed=0, late=0, refused=0, invalid=0, estops=0, watchdog=0)
         self.cell = None
         self._previous_factory = None
         self._timers = []  # extend/retract timers of accepted commands
-        self._accepted = []  # commands being executed: (diverter, extend_at, retract_at)
+        self._accepted = []  # commands being executed: (diverter, extend_at, retract_at, item)
         self._heard_ns = None
         self._armed = bool(self.autostart)
         self._estop_latched = False
@@ -170,7 +177,11 @@ class IONode(Node):
     # -- the scan: world, inputs, safety -------------------------------------------------------
 
     def _scan(self):
-        """Bring the world (in simulation) and the inputs up to now, then apply safety."""
+        """Bring the world (in simulation) and the inputs up to now, then apply safety.
+
+        `scanned_ns` is the time the inputs are known up to: what the belt is measured at.
+        """
+        self.scanned_ns = self.now_ns()
         if self.cell is not None:
             self.cell.sync()
         self.clock.run_due()
@@ -256,9 +267,17 @@ class IONode(Node):
     # -- the belt --------------------------------------------------------------------------
 
     def _belt_loop(self):
-        """Run the speed loop and publish the belt as measured (belt_rate times a second)."""
+        """Run the speed loop and publish the belt as measured (belt_rate times a second).
+
+        The belt is measured, and stamped, at the time of the scan that read the encoder, not
+        at the time of the publish: a node held up between the two (a loaded CPU) would
+        otherwise report the pulses of the scan as if none had come since, so a speed that
+        falls as 1/gap and a position that lags, and its speed loop would push the motor to
+        make up for a slowdown that never was (the kill tests saw 102 mm/s reported and the
+        belt driven to 150 mm/s, at a set point of 140, on a loaded 2-core machine).
+        """
         self._scan()
-        now_ns = self.now_ns()
+        now_ns = self.scanned_ns
         now = now_ns / 1e9
         dt = 0.0 if self._last_loop_ns is None else (now_ns - self._last_loop_ns) / 1e9
         self._last_loop_ns = now_ns
@@ -294,7 +313,7 @@ class IONode(Node):
             self._refuse("late", cmd, "its extend time passed %.1f ms ago"
                          % ((now - cmd.extend_at) / 1e6))  # fmt: skip
         else:
-            entry = (cmd.diverter, cmd.extend_at, cmd.retract_at)
+            entry = (cmd.diverter, cmd.extend_at, cmd.retract_at, cmd.item_id)
             self._accepted.append(entry)
             self._timers = [t for t in self._timers if t.due_ns >= now and not t.cancelled]
             for kind, at in (("extend", cmd.extend_at), ("retract", cmd.retract_at)):
@@ -312,14 +331,29 @@ class IONode(Node):
         self._scan()
         if self.state != RUNNING:
             return
-        diverter = entry[0]
+        diverter, extend_at = entry[0], entry[1]
+        now = self.now_ns()
         if kind == "extend":
+            late_ns = now - extend_at
+            out_already = any(
+                d == diverter and a < extend_at < b for d, a, b, _ in self._accepted
+            )  # another window of this paddle began before this one and is open
+            if late_ns > round(self.late_s * 1e9) and not out_already:
+                self._accepted.remove(entry)  # it holds the paddle out for no other window
+                self.counts["late"] += 1
+                self.log.warning(
+                    "diverter %d: extension for item %d skipped, %.0f ms late (the node was "
+                    "held up): the paddle would hit the item, which goes on to reject",
+                    diverter, entry[3], late_ns / 1e6
+                )  # fmt: skip
+                return
             self.hw.extend(diverter)
             self.counts["executed"] += 1
             return
+        if entry not in self._accepted:
+            return  # its extension was skipped
         self._accepted.remove(entry)
-        now = self.now_ns()
-        if not any(d == diverter and a <= now < b for d, a, b in self._accepted):
+        if not any(d == diverter and a <= now < b for d, a, b, _ in self._accepted):
             self.hw.retract(diverter)  # unless the next item's window already began
 
     def _cancel_commands(self):

@@ -129,7 +129,7 @@ class MonitorNode(Node):
         self.tally = Tally(self.bins)
         self.detector_time = CallbackTime()
         self.rates = {}  # node -> {"fps": frames/s of its busiest output, ...}
-        self._sent = {}  # node -> (time, {output: sent})
+        self._sent = {}  # node -> (time, {output: sent}, pid)
         self.started = self.now()
         self.wall0 = time.monotonic()
         self.tty = sys.stdout.isatty()
@@ -148,9 +148,9 @@ class MonitorNode(Node):
         now = self.now()
         sent = {name: o.get("sent", 0) for name, o in msg.outputs.items()}
         previous = self._sent.get(msg.node)
-        self._sent[msg.node] = (now, sent)
-        if previous is None or now <= previous[0]:
-            return
+        self._sent[msg.node] = (now, sent, msg.pid)
+        if previous is None or now <= previous[0] or msg.pid != previous[2]:
+            return  # a new process (the node restarted) counts from 0 again: wait a beat
         dt = now - previous[0]
         rates = {n: (c - previous[1].get(n, 0)) / dt for n, c in sent.items()}
         busiest = max(rates.values()) if rates else 0.0

@@ -102,8 +102,17 @@ class ProcessExecutor:
         w.proc = subprocess.Popen(
             [sys.executable, "-m", "nanobot.executors.worker"], stdin=subprocess.PIPE, env=env
         )
-        w.proc.stdin.write(json.dumps(job).encode())
-        w.proc.stdin.close()
+        try:
+            w.proc.stdin.write(json.dumps(job).encode())
+            w.proc.stdin.close()
+        except BrokenPipeError:
+            # Killed before it read its job (as it started: a crash loop killed again, the
+            # OOM killer). Its exit comes as an event like any other; the policy applies.
+            log.warning("%s (pid %d) ended before it read its job", w, w.proc.pid)
+            try:
+                w.proc.stdin.close()  # closes the pipe even when the flush fails again
+            except BrokenPipeError:
+                pass
         w.started = time.monotonic()
         w.returncode = None
         log.debug("started %s as pid %d", w, w.proc.pid)

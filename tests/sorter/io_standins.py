@@ -1,6 +1,6 @@
 """Nodes that stand in for the sorter's brain when the io node is tested on its own."""
 
-from apps.sorter.io import KEEPALIVE
+from apps.sorter.io import KEEPALIVE, IONode
 from apps.sorter.msgs import BeltState, DiverterCommand
 from nanobot import msgs
 from nanobot.node import Input, Node, Output, Param
@@ -60,3 +60,31 @@ class CellWatcher(Node):
             with open(self.path, "w") as f:
                 json.dump({"images": self.images, "belts": self.belts}, f)
             self.request_shutdown("saw %d frames and belt states" % self.frames)
+
+
+class HeldUpIONode(IONode):
+    """The io node as on a loaded CPU: the one-shot timers it sets from `held_from_s` on (its
+    commands' extend and retract) fire `hold_s` late, as when its process was held up."""
+
+    hold_s = Param(0.05)
+    held_from_s = Param(0.0)
+
+    def after(self, delay, callback):
+        if self.now() >= self.held_from_s:
+            delay += self.hold_s
+        return super().after(delay, callback)
+
+
+class PreemptedIONode(IONode):
+    """The io node as on a loaded CPU: `lag_s` passes between each input scan and whatever
+    the callback does after it (its thread was preempted there), as its own clock reads."""
+
+    lag_s = Param(0.03)
+
+    def _scan(self):
+        self._lag_ns = 0
+        super()._scan()
+        self._lag_ns = round(self.lag_s * 1e9)
+
+    def now_ns(self):
+        return super().now_ns() + getattr(self, "_lag_ns", 0)

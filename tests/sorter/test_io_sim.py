@@ -2,7 +2,7 @@
 speed and travel, beam events, diverter timing, late commands, e-stop, watchdog, teardown."""
 
 import pytest
-from io_standins import ScriptedScheduler
+from io_standins import HeldUpIONode, PreemptedIONode, ScriptedScheduler
 
 from apps.sorter.io import IONode
 from nanobot.executors.sim import SimExecutor
@@ -11,11 +11,11 @@ from nanobot.graph import Graph
 MS = 1_000_000
 
 
-def cell_graph(io=None, script=(), silent=()):
+def cell_graph(io=None, script=(), silent=(), cls=IONode):
     graph = Graph("io-test", seed=3)
     params = {"hal": "sim", "seed": 3, "speed_mm_s": 150.0}
     params.update(io or {})
-    graph.add(IONode, "io", params, group="cell")
+    graph.add(cls, "io", params, group="cell")
     graph.add(ScriptedScheduler, "scheduler", {"script": list(script), "silent": list(silent)})
     return graph
 
@@ -52,6 +52,23 @@ def test_belt_speed_tracks_the_set_point_and_travel_matches_the_world():
     travel = states[5000 * MS].position_mm - states[3000 * MS].position_mm
     assert travel == pytest.approx(roller5 - roller3, abs=2.0)  # within one encoder pulse
     assert all(s.running and not s.estop for t, s in states.items() if t >= 500 * MS)
+
+
+def test_the_belt_is_measured_at_its_scan_even_when_the_node_is_held_up_after_it():
+    # 30 ms pass between each scan of the encoder and the rest of the callback: the speed
+    # and position must still be those of the scan's moment, and the speed loop hold 150
+    graph = cell_graph({"lag_s": 0.03}, cls=PreemptedIONode)
+    with SimExecutor(graph, record=["belt"]) as sim:
+        sim.run_until(5.0)
+        io = sim.nodes["io"]
+        states = [p.message() for p in sim.result().published("belt")]
+        assert io.cell.world.belt.speed == pytest.approx(150.0, rel=0.01)
+    after_lag = [s for s in states if s.stamp >= 2000 * MS]
+    assert min(s.speed_mm_s for s in after_lag) == pytest.approx(150.0, rel=0.03)
+    assert max(s.speed_mm_s for s in after_lag) == pytest.approx(150.0, rel=0.03)
+    travel = after_lag[-1].position_mm - after_lag[0].position_mm
+    seconds = (after_lag[-1].stamp - after_lag[0].stamp) / 1e9
+    assert travel / seconds == pytest.approx(150.0, rel=0.01)
 
 
 def test_beam_events_carry_the_times_items_break_the_beams():
@@ -94,6 +111,39 @@ def test_late_and_invalid_commands_are_refused_and_counted():
         assert [(t, us) for t, us in pulses(io, 0) if t > 0] == []
         status = sim.result().published("io/status")[-1].message().values
     assert (status["late"], status["invalid"], status["executed"]) == (1, 2, 0)
+
+
+@pytest.mark.parametrize("hold_ms, extended", [(50, False), (15, True)])
+def test_an_extension_reached_too_late_is_skipped_not_swung_into_the_item(hold_ms, extended):
+    # the node is held up: the command's timers fire hold_ms late (late_s is 20 ms)
+    graph = cell_graph({"hold_s": hold_ms / 1e3}, [[2.0, 1, 3.0, 3.4]], cls=HeldUpIONode)
+    with SimExecutor(graph, record=["io/status"]) as sim:
+        sim.run_until(4.0)
+        io = sim.nodes["io"]
+        changes = [(t, us) for t, us in pulses(io, 1) if t > 0]
+        status = sim.result().published("io/status")[-1].message().values
+    if extended:
+        assert changes[0] == ((3000 + hold_ms) * MS, pytest.approx(EXTENDED_US, abs=3))
+        assert (io.counts["executed"], io.counts["late"]) == (1, 0)
+    else:
+        assert all(us == pytest.approx(500, abs=3) for _, us in changes)  # never out
+        assert (io.counts["executed"], io.counts["late"]) == (0, 1)
+        assert status["late"] == 1 and status["pending"] == 0
+
+
+def test_a_late_extension_of_a_paddle_already_out_for_the_window_before_goes_ahead():
+    # the second window of diverter 1 opens while the first holds the paddle out; only the
+    # second command's timers are late (set after 2.2 s): the paddle stays out throughout
+    script = [[2.0, 1, 3.0, 3.4], [2.5, 1, 3.3, 3.7]]
+    graph = cell_graph({"hold_s": 0.05, "held_from_s": 2.2}, script, cls=HeldUpIONode)
+    with SimExecutor(graph) as sim:
+        sim.run_until(4.0)
+        io = sim.nodes["io"]
+        changes = [(t, us) for t, us in pulses(io, 1) if t > 0]
+    assert changes[0] == (3000 * MS, pytest.approx(EXTENDED_US, abs=3))
+    retracts = [t for t, us in changes if us == pytest.approx(500, abs=3)]
+    assert retracts == [3750 * MS]  # the second window's retract, 50 ms late
+    assert (io.counts["executed"], io.counts["late"]) == (2, 0)
 
 
 def test_estop_stops_the_belt_at_once_and_nothing_is_diverted_afterwards():

@@ -1,7 +1,9 @@
-"""The monitor's tally: accuracy counts every item, rejects included."""
+"""The monitor's tally: accuracy counts every item, rejects included; rates from heartbeats."""
 
-from apps.sorter.monitor import CallbackTime, Tally, latency
+from apps.sorter.monitor import CallbackTime, MonitorNode, Tally, latency
+from nanobot.clock import VirtualClock
 from nanobot.msgs import Heartbeat
+from nanobot.runtime import Runtime
 
 
 def truth(*outcomes):
@@ -52,3 +54,21 @@ def test_latency_added_by_the_graph_is_reported_in_real_time_only():
     assert latency([], None, realtime=True) == dict.fromkeys(
         ("p50", "p99", "detector", "added_p50")
     )
+
+
+def test_a_restarted_node_s_rate_starts_again_rather_than_going_negative():
+    monitor = MonitorNode("monitor", {}, {}, 0)
+    clock = VirtualClock()
+    Runtime(monitor, clock)
+    monitor.setup()
+
+    def beat(t, pid, sent):
+        clock.advance_to(int(t * 1e9))
+        outputs = {"tracks": {"topic": "tracks", "sent": sent}}
+        monitor.on_heartbeats(Heartbeat(node="tracker", pid=pid, outputs=outputs))
+        return monitor.rates.get("tracker")
+
+    assert beat(0.0, 100, 0) is None
+    assert beat(1.0, 100, 30) == 30.0
+    assert beat(2.0, 200, 5) == 30.0  # killed and restarted: its count began again at 0
+    assert beat(3.0, 200, 34) == 29.0
