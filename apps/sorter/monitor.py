@@ -98,12 +98,12 @@ class CallbackTime:
 
     def __init__(self):
         self.periods = []  # ms per callback, one figure per heartbeat period
-        self._last = None  # (callbacks, total ms) at the last heartbeat
+        self._last = None  # (callbacks, total ms, pid) at the last heartbeat
 
     def add(self, beat):
         total = beat.callbacks * beat.callback_ms_mean
-        last, self._last = self._last, (beat.callbacks, total)
-        if last is not None and beat.callbacks > last[0]:
+        last, self._last = self._last, (beat.callbacks, total, beat.pid)
+        if last is not None and beat.pid == last[2] and beat.callbacks > last[0]:
             self.periods.append((total - last[1]) / (beat.callbacks - last[0]))
 
     def ms(self):
@@ -149,14 +149,14 @@ class MonitorNode(Node):
         sent = {name: o.get("sent", 0) for name, o in msg.outputs.items()}
         previous = self._sent.get(msg.node)
         self._sent[msg.node] = (now, sent, msg.pid)
+        if msg.node == "detector":
+            self.detector_time.add(msg)
         if previous is None or now <= previous[0] or msg.pid != previous[2]:
             return  # a new process (the node restarted) counts from 0 again: wait a beat
         dt = now - previous[0]
         rates = {n: (c - previous[1].get(n, 0)) / dt for n, c in sent.items()}
         busiest = max(rates.values()) if rates else 0.0
         self.rates[msg.node] = busiest
-        if msg.node == "detector":
-            self.detector_time.add(msg)
 
     def status(self):
         """The one-line status."""

@@ -45,6 +45,10 @@ def test_callback_time_is_the_median_of_per_period_means_from_heartbeats():
         time.add(Heartbeat(node="detector", callbacks=count, callback_ms_mean=total / count))
     assert time.periods == [10.0, 12.0, 11.0]  # no calls in the last period: no figure
     assert time.ms() == 11.0
+    # a restarted detector (a new pid) counts from 0 again: its first beat is a new start
+    time.add(Heartbeat(node="detector", pid=7, callbacks=200, callback_ms_mean=100.0))
+    time.add(Heartbeat(node="detector", pid=7, callbacks=230, callback_ms_mean=20300 / 230))
+    assert time.periods == [10.0, 12.0, 11.0, 10.0]
 
 
 def test_latency_added_by_the_graph_is_reported_in_real_time_only():
