@@ -266,7 +266,8 @@ class SimFactory(Factory):
                     target=self._deliver, name="hal-sim-gpio-events", daemon=True
                 )
                 self._thread.start()
-            self._events_cond.notify_all()
+            if self._pending == 1:  # the event thread waits only when nothing is pending
+                self._events_cond.notify_all()
 
     def _deliver(self):
         while True:
@@ -278,4 +279,5 @@ class SimFactory(Factory):
             finally:
                 with self._events_cond:
                     self._pending -= 1
-                    self._events_cond.notify_all()
+                    if not self._pending:  # what settle() waits for
+                        self._events_cond.notify_all()
