@@ -168,7 +168,15 @@ class IONode(Node):
         faults = options.get("faults") or {}
         faults = Faults.parse(faults) if isinstance(faults, str) else Faults(**_tuples(faults))
         world = World(cell, seed=self.seed, faults=faults)
-        sim = SimCell(world, wiring, clock=self.clock, camera=options.get("camera", "conveyor"))
+        sim = SimCell(
+            world,
+            wiring,
+            clock=self.clock,
+            camera=options.get("camera", "conveyor"),
+            # one thread runs every node on a virtual clock: edges reach their callbacks when
+            # the scan takes them, with no thread switch per edge
+            events="settle" if self._runtime.clock.virtual else "thread",
+        )
         self.log.info(
             "hosting the simulated cell (seed %d) with camera sim://%s", self.seed, sim.camera_name
         )

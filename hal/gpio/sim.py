@@ -11,7 +11,8 @@ sequences and timings, as with gpiozero's MockPin::
     factory.line(12).assert_states([0, 1])
 
 Edge callbacks run on the factory's event thread, as on hardware; :meth:`SimFactory.settle`
-waits until every pending edge has been delivered.
+waits until every pending edge has been delivered. A simulation that runs on one thread can
+have them delivered by ``settle()`` itself instead (``SimFactory(events="settle")``).
 """
 
 import collections
@@ -227,12 +228,23 @@ class SimPin(Pin):
 
 
 class SimFactory(Factory):
-    """Simulated pins of ``board`` with the board's rules (see :mod:`hal.boards`)."""
+    """Simulated pins of ``board`` with the board's rules (see :mod:`hal.boards`).
+
+    ``events`` says where edge callbacks run: "thread", on the factory's event thread as on
+    hardware (the default); "settle", on the thread that calls :meth:`settle`, when it calls
+    it. The second is for a simulation that runs everything on one thread and settles at
+    fixed points (nanobot's simulation executor): the edges reach their callbacks at those
+    points, in order, with no thread switch per edge.
+    """
 
     backend = "sim"
+    EVENTS = ("thread", "settle")
 
-    def __init__(self, board="jetson-nano", clock=None, numbering="BOARD"):
+    def __init__(self, board="jetson-nano", clock=None, numbering="BOARD", events="thread"):
         super().__init__(board, clock, numbering)
+        if events not in self.EVENTS:
+            raise PinUsageError(f"events must be 'thread' or 'settle', not {events!r}")
+        self.events = events
         self._lines = {}
         self._events = collections.deque()
         self._pending = 0
@@ -252,12 +264,21 @@ class SimFactory(Factory):
         return SimPin(self, number)
 
     def settle(self, timeout=5.0):
-        """Wait until every edge so far has reached its callbacks; False on timeout."""
+        """Wait until every edge so far has reached its callbacks (with events="settle",
+        deliver them, on this thread); False on timeout."""
+        if self.events == "settle":
+            while self._events:  # a callback may drive lines: its edges are delivered too
+                pin, level, t = self._events.popleft()
+                pin._edge(level, t)
+            return True
         with self._events_cond:
             return self._events_cond.wait_for(lambda: self._pending == 0, timeout)
 
     def _dispatch(self, pin, level, t):
         t = self.clock() if t is None else t
+        if self.events == "settle":
+            self._events.append((pin, level, t))
+            return
         with self._events_cond:
             self._events.append((pin, level, t))
             self._pending += 1
@@ -266,7 +287,8 @@ class SimFactory(Factory):
                     target=self._deliver, name="hal-sim-gpio-events", daemon=True
                 )
                 self._thread.start()
-            self._events_cond.notify_all()
+            if self._pending == 1:  # the event thread waits only when nothing is pending
+                self._events_cond.notify_all()
 
     def _deliver(self):
         while True:
@@ -278,4 +300,5 @@ class SimFactory(Factory):
             finally:
                 with self._events_cond:
                     self._pending -= 1
-                    self._events_cond.notify_all()
+                    if not self._pending:  # what settle() waits for
+                        self._events_cond.notify_all()

@@ -67,7 +67,7 @@ def letterbox(image, size, stride=None, color=PAD_VALUE):
 
     With `stride`, pad only up to the next multiple of it (for models with dynamic input
     size, as Ultralytics' ``auto=True``) instead of all the way to `size`.
-    Returns (padded image, Transform).
+    Returns (padded image, Transform); the image is `image` itself when it already fits.
     """
     h, w = image.shape[:2]
     out_h, out_w = size
@@ -78,11 +78,14 @@ def letterbox(image, size, stride=None, color=PAD_VALUE):
         out_h = -(-new_h // stride) * stride
     left = round((out_w - new_w) / 2 - 0.1)
     top = round((out_h - new_h) / 2 - 0.1)
-    cv2 = _cv2.require("letterboxing an image")
-    scaled = image if (new_w, new_h) == (w, h) else cv2.resize(image, (new_w, new_h))
+    transform = Transform(new_w / w, new_h / h, left, top, w, h)
+    if (new_w, new_h) != (w, h):
+        image = _cv2.require("letterboxing an image").resize(image, (new_w, new_h))
+    if (new_w, new_h) == (out_w, out_h):  # nothing to pad: 4:3 into 4:3, say
+        return image, transform
     out = np.full((out_h, out_w, *image.shape[2:]), color, dtype=image.dtype)
-    out[top : top + new_h, left : left + new_w] = scaled
-    return out, Transform(new_w / w, new_h / h, left, top, w, h)
+    out[top : top + new_h, left : left + new_w] = image
+    return out, transform
 
 
 def resize(image, size):
@@ -95,16 +98,21 @@ def resize(image, size):
 
 
 def to_tensor(image, normalization):
-    """A BGR HxWx3 uint8 image as a 1x3xHxW float32 tensor, normalised."""
+    """A BGR HxWx3 uint8 image as a 1x3xHxW float32 tensor, normalised.
+
+    The channels are reordered into planes while still uint8, a quarter of the bytes the
+    floats take; only the contiguous planes are converted (several times faster per frame).
+    """
+    planes = image.transpose(2, 0, 1)
     if normalization.rgb:
-        image = image[:, :, ::-1]
-    x = image.astype(np.float32)
-    mean = np.asarray(normalization.mean, np.float32)
-    std = np.asarray(normalization.std, np.float32)
+        planes = planes[::-1]
+    x = np.ascontiguousarray(planes).astype(np.float32)[None]
+    mean = np.asarray(normalization.mean, np.float32).reshape(3, 1, 1)
+    std = np.asarray(normalization.std, np.float32).reshape(3, 1, 1)
     if mean.any():
         x -= mean
     x /= std
-    return np.ascontiguousarray(x.transpose(2, 0, 1))[None]
+    return x
 
 
 def preprocess(image, size, resize_mode="letterbox", normalization=YOLO, stride=None):

@@ -84,8 +84,10 @@ class CameraView:
             return self._last.copy()
         if drop < f.frame_drop:
             return None
-        self._last = self.render()
-        return self._last.copy()
+        image = self.render()  # a new array: the caller may keep it, and publishing freezes it
+        if f.freeze:  # a frozen camera repeats it: keep a copy of our own
+            self._last = image.copy()
+        return image
 
     def boxes(self, classes_only=True):
         """The :class:`Box` es of the items in the last frame rendered (distractors too, if
@@ -94,30 +96,29 @@ class CameraView:
 
     def render(self, items=True):
         """Render the camera's view now, faults aside (``items=False``: the bare belt)."""
-        w, _h = self.cam.width, self.cam.height
         speed = abs(self.world.belt.speed) * (1 - self.world.faults.belt_slip)
         blur = max(1, round(speed * self.cam.exposure * self.cam.px_per_mm))
-        frame = self._background.copy()
-        top, bottom = self.rows
-        texture = self._blurred_texture(blur)
-        offset = round(self.world.belt.travel * self.cam.px_per_mm) % TEXTURE_PERIOD
-        start = (-offset) % TEXTURE_PERIOD
-        frame[top:bottom] = texture[:, start : start + w]
+        frame = self._belt_view(self._blurred_texture(blur))
         self._boxes = self._paste_items(frame, blur) if items else []
         return self._finish(frame)
 
     def background(self):
         """The bare belt as the last frame rendered would show it without items (no light or
         noise): what a test compares a frame against."""
-        w = self.cam.width
-        frame = self._background.copy()
+        return self._belt_view(self._texture[1])
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _belt_view(self, texture):
+        """A new frame: the rails, and between them `texture` shifted by the belt's travel."""
         top, bottom = self.rows
         offset = round(self.world.belt.travel * self.cam.px_per_mm) % TEXTURE_PERIOD
         start = (-offset) % TEXTURE_PERIOD
-        frame[top:bottom] = self._texture[1][:, start : start + w]
+        frame = np.empty_like(self._background)
+        frame[:top] = self._background[:top]
+        frame[top:bottom] = texture[:, start : start + self.cam.width]
+        frame[bottom:] = self._background[bottom:]
         return frame
-
-    # -- internals ------------------------------------------------------------------------
 
     def light(self, t):
         """The lighting gain at time ``t`` (1: steady)."""
@@ -131,7 +132,7 @@ class CameraView:
             return frame if gain == 1.0 else cv2.convertScaleAbs(frame, alpha=gain)
         dy, dx = self._noise_rng.randint(0, NOISE_PAD, size=2)
         noise = self._noise[dy : dy + frame.shape[0], dx : dx + frame.shape[1]]
-        return cv2.addWeighted(frame, gain, noise, 1.0, -NOISE_MID)
+        return cv2.addWeighted(frame, gain, noise, 1.0, -NOISE_MID, dst=frame)
 
     def _blurred_texture(self, k):
         if k not in self._texture:
@@ -171,10 +172,8 @@ def _paste(frame, sprite, left, top):
     x0, y0, x1, y1 = max(left, 0), max(top, 0), min(left + sw, w), min(top + sh, h)
     if x0 >= x1 or y0 >= y1:
         return None
+    _blend(frame, sprite, left, top, (x0, y0, x1, y1))
     a = sprite.alpha[y0 - top : y1 - top, x0 - left : x1 - left]
-    c = sprite.color[y0 - top : y1 - top, x0 - left : x1 - left]
-    roi = frame[y0:y1, x0:x1]
-    roi[:] = roi * (1.0 - a) + c + 0.5
     bx0, by0, bx1, by1 = sprite.box
     box = (left + bx0, top + by0, left + bx1, top + by1)
     if box[0] < 0 or box[1] < 0 or box[2] > w or box[3] > h:  # cut by the frame's edge:
@@ -189,6 +188,22 @@ def _paste(frame, sprite, left, top):
         )
     visibility = float(a.sum()) / sprite.mass
     return (*box, round(visibility, 4))
+
+
+def _blend(frame, sprite, left, top, visible):
+    """frame = frame * (1 - alpha) + colour, rounded, where the sprite's support (at left,
+    top) meets the `visible` box (x0, y0, x1, y1) of the frame."""
+    sx0, sy0, sx1, sy1 = sprite.support
+    x0, y0 = max(visible[0], left + sx0), max(visible[1], top + sy0)
+    x1, y1 = min(visible[2], left + sx1), min(visible[3], top + sy1)
+    if x0 >= x1 or y0 >= y1:
+        return
+    inside = (slice(y0 - top, y1 - top), slice(x0 - left, x1 - left))
+    roi = frame[y0:y1, x0:x1]
+    out = np.multiply(roi, sprite.clear[inside], dtype=np.float32)
+    out += sprite.color[inside]
+    out += 0.5
+    roi[...] = out
 
 
 def _wrap_filter(image, pad, filter):

@@ -39,9 +39,12 @@ class SimCell:
     default with :func:`hal.gpio.set_default_factory`), ``i2c`` the bus holding the PCA9685
     (registered, so ``hal.i2c.open_bus(n, backend="sim")`` reaches it), ``pca9685`` the
     simulated chip; the camera is registered as ``sim://<camera>``. close() undoes both.
+    ``events`` is the factory's: where edge callbacks run ("thread" or "settle").
     """
 
-    def __init__(self, world, wiring=None, clock=None, camera="conveyor", tick=0.005):
+    def __init__(
+        self, world, wiring=None, clock=None, camera="conveyor", tick=0.005, events="thread"
+    ):
         self.world = world
         self.wiring = wiring if wiring is not None else load_wiring()
         n = len(world.paddles)
@@ -54,7 +57,7 @@ class SimCell:
         self.t0 = self.clock()
         self.tick = tick
         self.lock = threading.RLock()
-        self.gpio = SimFactory(self.wiring.board.key, clock=self.clock)
+        self.gpio = SimFactory(self.wiring.board.key, clock=self.clock, events=events)
         self._inputs = {
             "encoder": self.wiring.encoder,
             "estop": self.wiring.estop,

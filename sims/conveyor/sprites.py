@@ -17,15 +17,20 @@ BOX_ALPHA = 0.25
 class Sprite:
     """``color`` (h, w, 3) float32 premultiplied, ``alpha`` (h, w, 1) float32 0..1, ``centre``
     (cx, cy) the item centre in sprite pixels, ``box`` (x0, y0, x1, y1) the item's extent
-    (pixels with alpha >= BOX_ALPHA, end exclusive), ``mass`` the sum of alpha."""
+    (pixels with alpha >= BOX_ALPHA, end exclusive), ``mass`` the sum of alpha.
 
-    __slots__ = ("alpha", "box", "centre", "color", "mass")
+    For pasting: ``clear`` (h, w, 3) float32 is 1 - alpha, and ``support`` (x0, y0, x1, y1)
+    the box of the pixels with any alpha (outside it, colour is 0 too: a paste changes nothing).
+    """
+
+    __slots__ = ("alpha", "box", "centre", "clear", "color", "mass", "support")
 
     def __init__(self, color, alpha, centre):
         self.color, self.alpha, self.centre = color, alpha, centre
-        ys, xs = np.nonzero(alpha[:, :, 0] >= BOX_ALPHA)
-        self.box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+        self.box = _extent(alpha[:, :, 0] >= BOX_ALPHA)
         self.mass = float(alpha.sum())
+        self.clear = np.repeat(1.0 - alpha, 3, axis=2)
+        self.support = _extent(alpha[:, :, 0] > 0)
 
     def blurred(self, k):
         """This sprite smeared over ``k`` pixels along x (motion blur)."""
@@ -37,6 +42,12 @@ class Sprite:
         return Sprite(
             color, alpha.reshape(alpha.shape[0], -1, 1), (self.centre[0] + pad, self.centre[1])
         )
+
+
+def _extent(mask):
+    """(x0, y0, x1, y1) of the true pixels of `mask`, end exclusive."""
+    ys, xs = np.nonzero(mask)
+    return (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
 
 
 def draw(item, px_per_mm):

@@ -5,6 +5,7 @@ import threading
 import pytest
 
 from hal.gpio import PinUsageError, VirtualClock, get_factory
+from hal.gpio.sim import SimFactory
 
 
 def sim(board="jetson-nano"):
@@ -135,6 +136,32 @@ def test_edge_callbacks_run_on_another_thread_with_times():
         pin.drive_low()
         assert factory.settle()
         assert seen == [(1, 1.0, "hal-sim-gpio-events"), (0, 1.5, "hal-sim-gpio-events")]
+
+
+def test_events_settle_delivers_in_settle_on_the_settling_thread_in_order():
+    clock = VirtualClock()
+    with SimFactory(clock=clock, events="settle") as factory:
+        seen = []
+        echo = factory.pin(18)
+        echo.function = "input"
+        echo.when_changed = lambda state, t: seen.append(("echo", state))
+        pin = factory.pin(16)
+        pin.function = "input"
+        pin.when_changed = lambda state, t: (
+            seen.append((state, t, threading.current_thread())),
+            factory.line(18).drive(state),  # a callback's own edges are delivered too
+        )
+        clock.advance(1.0)
+        pin.drive_high()
+        clock.advance(0.5)
+        pin.drive_low()
+        assert seen == []  # nothing until the owner settles
+        assert factory.settle() is True
+        me = threading.current_thread()
+        assert seen == [(1, 1.0, me), (0, 1.5, me), ("echo", 1), ("echo", 0)]
+        assert factory.settle() and len(seen) == 4
+    with pytest.raises(PinUsageError, match="events must be 'thread' or 'settle', not 'inline'"):
+        SimFactory(events="inline")
 
 
 def test_rising_only_filter():

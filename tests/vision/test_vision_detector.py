@@ -85,6 +85,26 @@ def test_onnxruntime_and_opencv_agree(model):
             np.testing.assert_allclose(da.scores, db.scores, atol=1e-4)
 
 
+def test_onnxruntime_threads_stop_spinning_between_inferences():
+    from nanobot.vision.backends.ort import spin_settings
+
+    assert spin_settings("1.31.1") == {"session.force_spinning_stop": "1"}
+    assert spin_settings("1.12.0") == {"session.force_spinning_stop": "1"}
+    assert spin_settings("1.10.0") == {"session.intra_op.allow_spinning": "0"}  # Python 3.6's
+    assert spin_settings("1.31.1", idle_spin=True) == {}
+    if not HAVE_ORT:
+        return
+    with backends.load(path("grid_yolov8.onnx"), "onnxruntime") as quiet:
+        options = quiet.session.get_session_options()
+        for key, value in spin_settings(quiet.version).items():
+            assert options.get_session_config_entry(key) == value
+    with backends.load(path("grid_yolov8.onnx"), "onnxruntime", idle_spin=True, threads=1) as b:
+        options = b.session.get_session_options()
+        with pytest.raises(RuntimeError, match="does not have configuration"):
+            options.get_session_config_entry("session.force_spinning_stop")
+        assert options.intra_op_num_threads == 1
+
+
 def test_thresholds_come_from_arguments_then_card_then_family(tmp_path):
     card = tmp_path / "m.card.yaml"
     card.write_text("model: %s\nconf: 0.6\n" % path("grid_yolov8.onnx"))

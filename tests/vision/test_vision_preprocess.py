@@ -74,6 +74,23 @@ def test_to_tensor_is_rgb_nchw_normalised():
     assert image[0, 0, 0] == 10  # the frame itself is untouched
 
 
+@pytest.mark.parametrize("normalization", [YOLO, SSD])
+def test_to_tensor_gives_the_floats_of_converting_first(normalization):
+    """Reordering while uint8 changes the speed, not a bit of the tensor."""
+    image = np.random.RandomState(2).randint(0, 256, (24, 32, 3)).astype(np.uint8)
+    x = image[:, :, ::-1].astype(np.float32)
+    x = (x - np.float32(normalization.mean)) / np.float32(normalization.std)
+    np.testing.assert_array_equal(to_tensor(image, normalization), x.transpose(2, 0, 1)[None])
+
+
+def test_letterbox_of_an_image_that_fits_is_the_resize_alone():
+    image = np.random.RandomState(3).randint(0, 256, (48, 64, 3)).astype(np.uint8)
+    out, t = letterbox(image, (48, 64))
+    assert out is image and (t.pad_x, t.pad_y, t.sx, t.sy) == (0, 0, 1.0, 1.0)
+    out, t = letterbox(image, (24, 32))
+    assert out.shape == (24, 32, 3) and (t.pad_x, t.pad_y) == (0, 0)
+
+
 def test_preprocess_refuses_an_unknown_resize_mode():
     with pytest.raises(ValueError, match="resize mode must be 'letterbox' or 'plain', not 'crop'"):
         preprocess(np.zeros((4, 4, 3), np.uint8), (2, 2), "crop")
