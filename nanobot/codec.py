@@ -5,6 +5,10 @@
               fields, arrays)
     frame 2+  one frame per array field, raw C-order bytes, in the order of header["arrays"]
 
+On the local channel (topic frame "<topic>\x01\0", for subscribers on the publisher's host)
+an array's descriptor may instead point into a shared-memory slot (nanobot.slots), its frame
+then empty.
+
 Decoding trusts nothing: every way a frame list can be wrong raises DecodeError with a `kind`
 naming the problem, so a receiver can count it, log it and go on.
 """
@@ -16,10 +20,11 @@ import threading
 import msgpack
 import numpy as np
 
-from . import msgs
+from . import msgs, slots
 
 PROTOCOL_VERSION = 1
 TOPIC_END = b"\0"
+LOCAL_MARK = b"\x01"  # before TOPIC_END: the local channel, where arrays may be in slots
 MAX_HEADER_BYTES = 1 << 20
 MAX_ARRAYS = 64
 MAX_NDIM = 8
@@ -67,11 +72,12 @@ class DecodeError(ValueError):
 
 
 @functools.lru_cache(maxsize=1024)
-def topic_frame(topic):
-    """The topic frame for `topic` (also the SUB subscription prefix that matches it alone)."""
-    if "\0" in topic:
-        raise ValueError("topic %r contains a NUL character" % (topic,))
-    return topic.encode("utf-8") + TOPIC_END
+def topic_frame(topic, local=False):
+    """The topic frame for `topic` (also the SUB subscription prefix that matches it alone);
+    `local`: the frame of its local channel."""
+    if "\0" in topic or "\x01" in topic:
+        raise ValueError("topic %r contains a NUL or SOH (\\x01) character" % (topic,))
+    return topic.encode("utf-8") + (LOCAL_MARK + TOPIC_END if local else TOPIC_END)
 
 
 def _pack_default(value):
@@ -82,8 +88,12 @@ def _pack_default(value):
     raise TypeError("%s values cannot travel in a message header" % type(value).__name__)
 
 
-def encode(msg, topic, seq=0, stamp=0, source=""):
-    """Frames for `msg` on `topic`: [topic, header, *arrays]; arrays are passed without copying."""
+def encode(msg, topic, seq=0, stamp=0, source="", writer=None):
+    """Frames for `msg` on `topic`: [topic, header, *arrays]; arrays are passed without copying.
+
+    With `writer` (a nanobot.slots.SlotWriter), frames for the topic's local channel: arrays
+    large enough are copied into a shared-memory slot and their frames are empty.
+    """
     cls = type(msg)
     arrays = [getattr(msg, name) for name in cls.array_fields]
     try:
@@ -99,23 +109,31 @@ def encode(msg, topic, seq=0, stamp=0, source=""):
     pack = _packer().pack
     try:
         fields = pack({name: getattr(msg, name) for name in cls.header_fields})
-        header = b"".join(
-            (pieces[0], pack(int(seq)), pieces[1], pack(int(stamp)), pieces[2], fields, pieces[3])
-        )
     except (TypeError, ValueError, OverflowError) as e:
         _local.packer = None  # a failed pack may leave the packer's buffer half full
         raise TypeError("cannot encode %s: %s" % (cls.__name__, e)) from None
-    for i, value in enumerate(arrays):
-        if not value.flags.c_contiguous:
-            arrays[i] = np.require(value, requirements="C")  # ascontiguousarray makes 0-d 1-d
-    return [topic_frame(topic), header, *arrays]
+    tail = pieces[3]
+    refs = writer.write(arrays) if writer is not None and arrays else None
+    if refs is not None:
+        descriptors = [dict(desc, shm=ref) for desc, ref in zip(pieces[5], refs)]
+        tail = pieces[4] + pack(descriptors)
+        arrays = [b""] * len(arrays)
+    else:
+        for i, value in enumerate(arrays):
+            if not value.flags.c_contiguous:
+                arrays[i] = np.require(value, requirements="C")  # ascontiguousarray: 0-d -> 1-d
+    header = b"".join(
+        (pieces[0], pack(int(seq)), pieces[1], pack(int(stamp)), pieces[2], fields, tail)
+    )
+    return [topic_frame(topic, writer is not None), header, *arrays]
 
 
 def _header_pieces(cls, source, arrays):
     """The header of a `cls` message from `source` with these arrays, packed around its
-    varying values: (up to seq's value, up to stamp's value, up to the fields' value, the rest).
-    Joined with those values packed, they are exactly the msgpack map of section 3 in
-    docs/protocol.md, keys in its order; raises TypeError for an array field that is not one."""
+    varying values: (up to seq's value, up to stamp's value, up to the fields' value, the rest)
+    and, to pack the rest another way, (its key, the array descriptors). Joined with those
+    values packed, they are exactly the msgpack map of section 3 in docs/protocol.md, keys in
+    its order; raises TypeError for an array field that is not one."""
     descriptors = []
     for name, value in zip(cls.array_fields, arrays):
         if not isinstance(value, np.ndarray):
@@ -137,6 +155,8 @@ def _header_pieces(cls, source, arrays):
         keys[4],
         keys[5] + pack(source) + keys[6],
         keys[7] + pack(descriptors),
+        keys[7],
+        descriptors,
     )  # fmt: skip
 
 
@@ -153,8 +173,11 @@ def _bytes_of(frame):
     return buf if isinstance(buf, memoryview) else memoryview(buf)
 
 
-def decode_envelope(frames):
-    """Parse and check `frames` without looking up the message type; raises DecodeError."""
+def decode_envelope(frames, local=False):
+    """Parse and check `frames` without looking up the message type; raises DecodeError.
+
+    `local`: the receiver reads arrays kept in shared-memory slots (it subscribed to the local
+    channel); otherwise such arrays are refused (kind 'shm')."""
     if len(frames) < 2:
         raise DecodeError("frame-count", "%d frame(s); a message has at least 2" % len(frames))
     first = frames[0]
@@ -189,7 +212,7 @@ def decode_envelope(frames):
         )
     arrays = {}
     for desc, frame in zip(descriptors, frames[2:]):
-        name, arr = _decode_array(desc, frame, topic, source)
+        name, arr = _decode_array(desc, frame, topic, source, local)
         if name in arrays:
             raise DecodeError("array", "array %r is declared twice" % name, topic, source)
         arrays[name] = arr
@@ -210,8 +233,13 @@ def _topic_of(raw_topic):
     if not raw_topic.endswith(TOPIC_END) or TOPIC_END in raw_topic[:-1]:
         # An embedded NUL would let "a\0b\0" through a subscription to "a\0".
         raise DecodeError("topic", "topic frame is not one NUL-terminated name")
+    name = raw_topic[:-1]
+    if name.endswith(LOCAL_MARK):  # the local channel of the topic
+        name = name[:-1]
+    if LOCAL_MARK in name:
+        raise DecodeError("topic", "topic frame has a SOH (\\x01) inside the name")
     try:
-        topic = raw_topic[:-1].decode("utf-8")
+        topic = name.decode("utf-8")
     except UnicodeDecodeError:
         raise DecodeError("topic", "topic frame is not UTF-8") from None
     if len(_TOPICS) >= MAX_CACHED_TOPICS:
@@ -241,8 +269,8 @@ def _bad_header(header, topic):
     raise AssertionError("_bad_header called on a good header")
 
 
-def _decode_array(desc, frame, topic, source):
-    """(field name, read-only array over `frame`) for one array descriptor."""
+def _decode_array(desc, frame, topic, source, local):
+    """(field name, read-only array over `frame`, or from its slot) for one descriptor."""
     if type(desc) is dict:
         name, dtype, shape = desc.get("field"), desc.get("dtype"), desc.get("shape")
         dt = _DTYPES.get(dtype) if type(dtype) is str else None
@@ -253,12 +281,29 @@ def _decode_array(desc, frame, topic, source):
                     break
                 expected *= d
             else:
+                ref = desc.get("shm")
+                if ref is not None:
+                    return name, _read_slot(local, ref, dt, shape, expected, frame, topic, source)
                 buf = _bytes_of(frame)
                 if expected == buf.nbytes:
                     arr = np.frombuffer(buf, dtype=dt).reshape(shape)
                     arr.flags.writeable = False
                     return name, arr
     raise DecodeError("array", _array_problem(desc, frame), topic, source)
+
+
+def _read_slot(local, ref, dtype, shape, nbytes, frame, topic, source):
+    """A read-only array over the shared-memory slot that holds it."""
+    if _bytes_of(frame).nbytes:
+        raise DecodeError("array", "an array in shared memory has a non-empty frame", topic, source)
+    if not local:
+        raise DecodeError(
+            "shm", "an array in shared memory arrived at a receiver of frames only", topic, source
+        )
+    try:
+        return slots.read(ref, dtype, shape, nbytes)
+    except slots.SlotError as e:
+        raise DecodeError(e.kind, str(e), topic, source) from None
 
 
 def _array_problem(desc, frame):
@@ -281,13 +326,13 @@ def _array_problem(desc, frame):
     )  # fmt: skip
 
 
-def decode(frames, expected=None):
+def decode(frames, expected=None, local=False):
     """Decode `frames` into (Envelope, message); raises DecodeError.
 
     With `expected` (a Message class), a message of any other type raises DecodeError with
-    kind 'wrong-type'.
+    kind 'wrong-type'. `local`: as for decode_envelope.
     """
-    env = decode_envelope(frames)
+    env = decode_envelope(frames, local)
     cls = msgs.lookup(env.type_name)
     if cls is None:
         raise DecodeError(

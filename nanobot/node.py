@@ -26,6 +26,7 @@ import zlib
 import numpy as np
 
 from . import msgs
+from .slots import DEFAULT_SLOTS
 from .transport import QueuePolicy
 
 __all__ = ["Input", "Node", "Output", "Param", "ParamError"]
@@ -77,13 +78,18 @@ class Output(_Port):
     """A published topic. `shared=True` lets several nodes publish it (e.g. status lines).
 
     `hwm` bounds how many messages ZeroMQ holds per slow subscriber before dropping for
-    that subscriber alone (default: 4 for images, 1000 otherwise).
+    that subscriber alone (default: 4 for images, 1000 otherwise). `slots`: how many large
+    messages can be in shared memory at once for subscribers on this host (default 8;
+    0 sends every array over the socket); see docs/architecture.md.
     """
 
-    def __init__(self, msg_type, topic=None, shared=False, hwm=None):
+    def __init__(self, msg_type, topic=None, shared=False, hwm=None, slots=DEFAULT_SLOTS):
         super().__init__(msg_type, topic)
         self.shared = shared
         self.hwm = hwm if hwm is not None else (4 if issubclass(msg_type, msgs.Image) else 1000)
+        if slots != 0 and (not isinstance(slots, int) or slots < 2):
+            raise ValueError("slots must be 0 (off) or an int >= 2, not %r" % (slots,))
+        self.slots = slots
 
 
 _NO_DEFAULT = object()

@@ -185,8 +185,10 @@ class NodeThread(Runtime):
         try:
             for name in node.outputs:
                 port = node._ports[name]
+                spec = port.spec
+                endpoints = self.plan.get(name, ())
                 pub = Publisher(
-                    self.context, port.topic, self.plan.get(name, ()), node.name, port.spec.hwm
+                    self.context, port.topic, endpoints, node.name, spec.hwm, spec.slots
                 )
                 pubs.append(pub)
                 port._send = self._sender(pub)

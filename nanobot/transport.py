@@ -8,6 +8,12 @@ PUB never blocks: when a subscriber falls behind by more than the publisher's hi
 mark, ZeroMQ drops for that subscriber alone. A Subscriber drains its socket on every read
 into its Inbox, which keeps what its policy says (newest N, or all up to a bound) and
 counts the rest as dropped, so a slow reader never accumulates latency.
+
+Frame inputs (keep_last) whose publishers are all on their host (ipc:// endpoints) also
+subscribe to the topic's local channel. While every subscriber of a publisher is such a local
+one, it sends on the local channel only, where the arrays of large messages travel through
+shared-memory slots (nanobot.slots) instead of the socket; otherwise it sends on the topic,
+which every subscriber hears. Publishers count subscriptions on their XPUB socket.
 """
 
 import collections
@@ -18,6 +24,7 @@ import threading
 import zmq
 
 from . import codec, msgs
+from .slots import DEFAULT_SLOTS, SlotWriter, shm_dir
 
 log = logging.getLogger("nanobot.transport")
 
@@ -26,6 +33,8 @@ _NOBLOCK = int(zmq.NOBLOCK)
 _SNDMORE = int(zmq.SNDMORE)
 _EVENTS = int(zmq.EVENTS)
 _POLLIN = int(zmq.POLLIN)
+# A local input that reads no slot in this many messages in a row leaves the local channel.
+MAX_SLOT_FAILURES = 5
 
 
 def poll(items, timeout_ms=-1):
@@ -62,26 +71,40 @@ class QueuePolicy(collections.namedtuple("QueuePolicy", "keep_last keep_all")):
         return "keep_last=%d" % self.keep_last if self.keep_last else "keep_all=%d" % self.keep_all
 
 
-def encode_frozen(msg, topic, seq, stamp, source):
+def encode_frozen(msg, topic, seq, stamp, source, slots=None):
     """codec.encode, with the message's arrays made read-only: they leave without a copy
     (ZeroMQ sends from this memory after publish returns; in simulation the receivers read
-    it), so the publisher must not change them afterwards."""
-    frames = codec.encode(msg, topic, seq, stamp, source)
+    it), so the publisher must not change them afterwards. Read-only whichever way they
+    travel, so that a node's code does not work or fail by who subscribes."""
+    frames = codec.encode(msg, topic, seq, stamp, source, slots)
+    for name in type(msg).array_fields:
+        getattr(msg, name).setflags(write=False)
     for arr in frames[2:]:
-        arr.setflags(write=False)
+        if type(arr) is not bytes:  # an array sent in a slot has an empty frame
+            arr.setflags(write=False)
     return frames
 
 
 class Publisher:
-    """Publishes messages of one topic on a PUB socket bound to `endpoints`."""
+    """Publishes messages of one topic on an XPUB socket bound to `endpoints`.
 
-    def __init__(self, context, topic, endpoints, source="", hwm=100):
+    Each message goes out once: on the topic's local channel while all subscribers are local
+    (arrays of `slots.MIN_BYTES` or more in a ring of `slots` shared-memory slots; 0 keeps
+    every array in frames), else on the topic itself (arrays in frames).
+    """
+
+    def __init__(self, context, topic, endpoints, source="", hwm=100, slots=DEFAULT_SLOTS):
         self.topic = topic
         self.source = source
         self.endpoints = list(endpoints)
         self.sent = 0
-        codec.topic_frame(topic)  # a bad topic fails here, not at the first publish
-        self._socket = context.socket(zmq.PUB)
+        self._frames = (codec.topic_frame(topic), codec.topic_frame(topic, local=True))
+        self._prefixes = collections.Counter()  # subscriptions per prefix, as reported
+        self._inline = self._local = False  # the channel to send on, if any
+        # slots=0: the local channel carries arrays in frames, like the topic itself
+        self._slots = SlotWriter(topic, slots) if slots else SlotWriter(topic, 2, float("inf"))
+        self._socket = context.socket(zmq.XPUB)
+        self._socket.setsockopt(zmq.XPUB_VERBOSER, 1)  # every (un)subscription, to count them
         self._socket.setsockopt(zmq.SNDHWM, hwm)
         self._socket.setsockopt(zmq.LINGER, 0)
         for ep in self.endpoints:
@@ -93,16 +116,47 @@ class Publisher:
 
     def publish(self, msg, stamp):
         """Send `msg`; its arrays are handed to ZeroMQ without a copy and made read-only."""
-        frames = encode_frozen(msg, self.topic, self.sent, stamp, self.source)
+        if self._socket.getsockopt(_EVENTS) & _POLLIN:
+            self._read_subscriptions()
+        seq = self.sent
+        self.sent += 1
+        if self._local:
+            self._send(encode_frozen(msg, self.topic, seq, stamp, self.source, self._slots))
+            return
+        # Encoded even with no subscriber: a message that cannot travel fails here, always.
+        frames = encode_frozen(msg, self.topic, seq, stamp, self.source)
+        if self._inline:
+            self._send(frames)
+
+    def _send(self, frames):
         send = self._socket.send
         last = len(frames) - 1
         for i, frame in enumerate(frames):  # send_multipart, minus its per-frame overhead
             send(frame, _SNDMORE if i < last else 0, copy=False)
-        self.sent += 1
+
+    def _read_subscriptions(self):
+        """Count the (un)subscriptions the XPUB socket reports (b"\x01" or b"\x00" + prefix,
+        each one) and choose the channel: local subscribers subscribe to both the topic and
+        its local channel, every other subscriber to the topic alone (or a prefix of it)."""
+        while True:
+            try:
+                event = self._socket.recv(_NOBLOCK)
+            except zmq.Again:
+                break
+            if event[:1] == b"\x01":
+                self._prefixes[event[1:]] += 1
+            elif event[:1] == b"\x00" and self._prefixes[event[1:]] > 0:
+                self._prefixes[event[1:]] -= 1
+        inline, local = self._frames
+        topic = sum(n for p, n in self._prefixes.items() if inline.startswith(p))
+        local = sum(n for p, n in self._prefixes.items() if p == local)
+        self._local = local > 0 and topic <= local
+        self._inline = topic > local
 
     def close(self):
-        """Close the socket and remove its ipc files (ZeroMQ leaves them behind)."""
+        """Close the socket and remove its ipc and slot files (ZeroMQ leaves them behind)."""
         self._socket.close()
+        self._slots.close()
         for ep in self.endpoints:
             if ep.startswith("ipc://"):
                 try:
@@ -132,6 +186,8 @@ class Inbox:
         self.rejected = 0
         self.malformed = collections.Counter()
         self.latest = None
+        self.local = False  # subscribed to the topic's local channel (Subscriber)
+        self.reads_slots = False  # may take messages with arrays in shared-memory slots
         self._raw = collections.deque(maxlen=self.policy.size)
         self._lock = threading.Lock()
         self._seen_problems = set()
@@ -174,7 +230,7 @@ class Inbox:
     def accept(self, frames):
         """Decode one received frame list; returns the message or None (counted and logged)."""
         try:
-            _, msg = codec.decode(frames, self.msg_type)
+            _, msg = codec.decode(frames, self.msg_type, self.reads_slots)
         except codec.DecodeError as e:
             self.count_bad(e)
             return None
@@ -184,11 +240,24 @@ class Inbox:
     def count_bad(self, err):
         if err.kind == "wrong-type":
             self.rejected += 1
+        elif err.kind == "stale":  # its slot was reused, or its publisher closed: too late
+            self.dropped += 1
         else:
             self.malformed[err.kind] += 1
         key = (err.kind, err.source)
         if key not in self._seen_problems:  # once per distinct problem and sender
             self._seen_problems.add(key)
+            if err.kind == "stale":
+                log.info(
+                    "input %r (topic %r) took a message after its publisher %s had reused the "
+                    "shared-memory slot of its arrays, or closed; it was dropped (counted). If "
+                    "this goes on, the input holds more messages than the publisher has "
+                    "slots: raise the output's slots or lower the input's keep_last",
+                    self.name,
+                    self.topic,
+                    err.source or "(unknown)",
+                )
+                return
             log.warning(
                 "dropped a %s message on input %r (topic %r, from %s): %s",
                 err.kind,
@@ -213,14 +282,30 @@ class Inbox:
 class Subscriber(Inbox):
     """Receives one topic from every endpoint given into its Inbox, buffering per `policy`.
 
+    A keep_last input whose endpoints are all ipc:// (its publishers share this host) also
+    subscribes to the topic's local channel, where large arrays come through shared-memory
+    slots when all of a publisher's subscribers are local; `local=False` (or NANOBOT_SHM=0 in
+    the environment) keeps it to the topic. A tcp:// endpoint, or MAX_SLOT_FAILURES messages
+    in a row whose slots it cannot read, take it off the local channel for good. keep_all
+    inputs stay off it: a slot is reused after a few messages, and they want them all.
+
     drain() touches the socket: call it on the thread that created the Subscriber.
     """
 
-    def __init__(self, context, topic, endpoints, msg_type=None, policy=None, name=None):
+    def __init__(
+        self, context, topic, endpoints, msg_type=None, policy=None, name=None, local=None
+    ):
         super().__init__(topic, msg_type, policy, name)
         self.socket = context.socket(zmq.SUB)
         self.socket.setsockopt(zmq.LINGER, 0)
         self.socket.setsockopt(zmq.RCVHWM, max(self.policy.size * 2, 2))
+        if local is None:
+            local = os.environ.get("NANOBOT_SHM", "1") != "0"
+        self._leave_local = False  # set by the consuming thread, acted on by drain()
+        self._slot_failures = 0  # unreadable slots in a row, none read since
+        if local and self.policy.keep_last and all(ep.startswith("ipc://") for ep in endpoints):
+            self.local = self.reads_slots = True
+            self.socket.setsockopt(zmq.SUBSCRIBE, codec.topic_frame(topic, local=True))
         self.socket.setsockopt(zmq.SUBSCRIBE, codec.topic_frame(topic))
         self.endpoints = []
         for ep in endpoints:
@@ -228,8 +313,35 @@ class Subscriber(Inbox):
 
     def connect(self, endpoint):
         if endpoint not in self.endpoints:
+            if self.local and not endpoint.startswith("ipc://"):
+                self._use_topic("%s is not on this host" % endpoint)
             self.socket.connect(endpoint)
             self.endpoints.append(endpoint)
+
+    def _use_topic(self, why):
+        """Leave the local channel for the topic itself (messages queued stay readable:
+        reads_slots stays True)."""
+        log.warning(
+            "input %r (topic %r) leaves shared memory and takes arrays over the socket: %s",
+            self.name,
+            self.topic,
+            why,
+        )
+        self.local = False
+        self.socket.setsockopt(zmq.UNSUBSCRIBE, codec.topic_frame(self.topic, local=True))
+
+    def accept(self, frames):
+        msg = super().accept(frames)
+        if msg is not None:
+            self._slot_failures = 0
+        return msg
+
+    def count_bad(self, err):
+        super().count_bad(err)
+        if err.kind in ("shm", "stale") and self.local:
+            self._slot_failures += 1
+            if self._slot_failures >= MAX_SLOT_FAILURES:
+                self._leave_local = True  # the socket belongs to drain()'s thread
 
     def wait(self, timeout_ms=-1):
         """Block until a message waits on the socket (True) or `timeout_ms` passes (False)."""
@@ -237,6 +349,11 @@ class Subscriber(Inbox):
 
     def drain(self):
         """Move every message waiting on the socket into the queue; returns how many."""
+        if self._leave_local and self.local:
+            self._use_topic(
+                "%d frames in a row could not be read from shared memory (does this process "
+                "see the publisher's %s?)" % (MAX_SLOT_FAILURES, shm_dir())
+            )
         n = 0
         recv = self.socket.recv
         events = self.socket.getsockopt

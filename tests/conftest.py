@@ -12,6 +12,14 @@ def ipc_dir(monkeypatch):
     yield d
 
 
+@pytest.fixture(autouse=True)
+def shm_dir(monkeypatch, tmp_path_factory):
+    """Each test gets its own directory for shared-memory slot files (nanobot.slots)."""
+    d = str(tmp_path_factory.mktemp("shm"))
+    monkeypatch.setenv("NANOBOT_SHM_DIR", d)
+    yield d
+
+
 @pytest.fixture
 def ctx():
     c = zmq.Context()

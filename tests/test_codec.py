@@ -1,6 +1,7 @@
 """The codec and message types: round trips without copies, declarations, and every way a frame
 list can be wrong, each reported with its exact DecodeError kind."""
 
+import os
 import re
 
 import msgpack
@@ -400,6 +401,8 @@ def image_with(**fields):
     return with_header(lambda h: h["fields"].update(fields), good_frames(msgs.Image()))
 
 
+SHM_REF = ["nanobot-0-1-1-dets.slots", 4096, 2, 4160]
+
 # Every way to be wrong, by the kind the codec must report. Decoded with no expected type,
 # except for wrong-type (decoded where Detections are expected).
 CASES = {
@@ -450,8 +453,11 @@ CASES = {
         describe(0, shape=[1] * (codec.MAX_NDIM + 1)),
         describe(0, field=None),
         describe(1, field="boxes"),  # declared twice
+        describe(0, shm=SHM_REF),  # in shared memory, yet its frame holds bytes
         with_header(lambda h: h["arrays"].__setitem__(0, "boxes")),
     ],
+    # in shared memory, sent to a receiver of the topic (not of its local channel)
+    "shm": [with_frame(describe(0, shm=SHM_REF), 2, b"")],
     "unknown-type": [set_key("type", "nobody/Knows")],
     "wrong-type": [good_frames(msgs.Image())],
     "type-version": [set_key("type_version", 2)],
@@ -491,3 +497,47 @@ def test_a_good_frame_list_of_bytes_decodes():
     env, det = codec.decode(good_frames(), msgs.Detections)
     assert (env.topic, env.seq, env.stamp, env.source) == ("dets", 1, 2, "det")
     assert len(det) == 2
+
+
+@pytest.mark.parametrize(
+    "ref, kind",
+    [
+        (SHM_REF, "stale"),  # no such file: its publisher closed
+        (["../dets.slots", 4096, 2, 4160], "shm"),
+        ([4096, 2, 4160], "shm"),
+        ("nanobot-0-1-1-dets.slots", "shm"),
+    ],
+)
+def test_a_local_receiver_drops_arrays_it_cannot_find_in_shared_memory(ref, kind):
+    frames = with_frame(describe(0, shm=ref), 2, b"")
+    with pytest.raises(codec.DecodeError) as info:
+        codec.decode(frames, msgs.Detections, local=True)
+    assert info.value.kind == kind and (info.value.topic, info.value.source) == ("dets", "det")
+
+
+def test_frames_for_the_local_channel_carry_slot_references_and_decode_as_views():
+    from nanobot.slots import SlotWriter
+
+    writer = SlotWriter("camera/image")
+    frame = np.arange(480 * 640 * 3, dtype=np.uint32).astype(np.uint8).reshape(480, 640, 3)
+    try:
+        frames = codec.encode(
+            msgs.Image(data=frame, frame_id=3), "camera/image", 5, 6, "cam", writer
+        )
+        assert frames[0] == b"camera/image\x01\0" and frames[2] == b""
+        header = msgpack.unpackb(frames[1])
+        assert header["arrays"][0]["shm"][0] == os.path.basename(writer.path)
+        env, img = codec.decode(frames, msgs.Image, local=True)
+        assert env.topic == "camera/image" and (env.seq, env.stamp) == (5, 6)
+        assert np.array_equal(img.data, frame) and not img.data.flags.writeable
+        small = codec.encode(msgs.Image(data=frame[:2, :2]), "camera/image", writer=writer)
+        assert small[0] == b"camera/image\x01\0" and small[2].nbytes == 12  # in its frame
+    finally:
+        writer.close()
+
+
+def test_topics_may_not_hold_the_local_channel_mark():
+    with pytest.raises(ValueError, match="NUL or SOH"):
+        codec.topic_frame("camera\x01")
+    with pytest.raises(codec.DecodeError, match="SOH"):
+        codec.decode([b"a\x01b\0", *good_frames()[1:]])

@@ -76,6 +76,8 @@ DTYPES = [
 # Frame 0 variants: exact topics, near misses that a SUB prefix filter still lets through, others.
 FRAME0S = [
     *TOPIC_FRAMES.values(),
+    codec.topic_frame(IMAGE, local=True),  # heard by the live node's local image input only
+    b"fuzz/image\x01\x01\0",
     b"fuzz/image\0x\0",
     b"fuzz/image\0\xff",
     b"fuzz/events\0\0",
@@ -115,6 +117,22 @@ mutations = st.one_of(
     ),
     st.tuples(st.just("dtype"), st.integers(0, 3), st.sampled_from(DTYPES)),
     st.tuples(st.just("descriptors"), st.integers(0, 80)),  # oversized: more than MAX_ARRAYS
+    # an array said to be in a shared-memory slot: references plausible and not
+    st.tuples(
+        st.just("shm"),
+        st.integers(0, 3),
+        st.one_of(
+            values,
+            st.lists(values, max_size=5),
+            st.tuples(
+                st.sampled_from(["nanobot-0-1-1-x.slots", "../x.slots", "", "nanobot-0-1-1-x"]),
+                ints,
+                ints,
+                ints,
+            ).map(list),
+        ),
+        st.booleans(),  # empty the array's frame, as a slot reference does
+    ),
     st.tuples(st.just("bloat")),  # a header over MAX_HEADER_BYTES
 )
 
@@ -169,6 +187,10 @@ def mutate(frames, mutation):
         )
     elif op in ("shape", "dtype"):
         _edit_descriptor(frames, args[0], op, args[1])
+    elif op == "shm":
+        _edit_descriptor(frames, args[0], "shm", args[1])
+        if args[2] and len(frames) > 2:
+            frames[2 + args[0] % (len(frames) - 2)] = b""
     elif op == "descriptors":
         extra = [{"field": "x", "dtype": "|u1", "shape": [0]}] * args[0]
         _edit_header(
@@ -206,10 +228,12 @@ batches = st.lists(thrown(), min_size=1, max_size=6)
 
 
 class Ledger:
-    """What each input should have seen, by the codec's verdict on every frame list sent."""
+    """What each input should have seen, by the codec's verdict on every frame list sent.
+    `local`: topics whose input reads shared-memory slots (a keep_last input on ipc)."""
 
-    def __init__(self, names):
+    def __init__(self, names, local=()):
         self.names = names  # topic -> input name as the subscriber logs it
+        self.local = set(local)
         self.sent = collections.Counter()  # topic -> frame lists routed to it
         self.kinds = {t: collections.Counter() for t in names}  # topic -> kind -> count
         self.good = {t: [] for t in names}  # topic -> good messages, in order
@@ -220,6 +244,9 @@ class Ledger:
         for topic, prefix in TOPIC_FRAMES.items():
             if frames and frames[0].startswith(prefix):
                 return topic
+        for topic in self.local:  # its input also subscribes to the topic's local channel
+            if frames and frames[0].startswith(codec.topic_frame(topic, local=True)):
+                return topic
         return None
 
     def record(self, frames):
@@ -228,13 +255,15 @@ class Ledger:
             return
         self.sent[topic] += 1
         try:
-            self.good[topic].append(codec.decode(frames, EXPECTS[topic])[1])
+            local = topic in self.local
+            self.good[topic].append(codec.decode(frames, EXPECTS[topic], local)[1])
         except codec.DecodeError as e:
             self.kinds[topic][e.kind] += 1
             self.problems.add((e.kind, self.names[topic], e.source or "an unknown sender"))
 
     def malformed(self, topic):
-        return sum(n for k, n in self.kinds[topic].items() if k != "wrong-type")
+        # wrong-type is counted as rejected; stale (a slot gone) as dropped
+        return sum(n for k, n in self.kinds[topic].items() if k not in ("wrong-type", "stale"))
 
 
 class Problems(logging.Handler):
@@ -342,7 +371,7 @@ class Live:
         self.context = zmq.Context()
         feed_ep, hb_ep = f"ipc://{ipc_dir}/feed", f"ipc://{ipc_dir}/hb"
         self.node = Target("target")
-        self.ledger = Ledger({IMAGE: "target.image", EVENTS: "target.events"})
+        self.ledger = Ledger({IMAGE: "target.image", EVENTS: "target.events"}, local=[IMAGE])
         self.feed = Feed(self.context, feed_ep, self.ledger)
         plan = {"image": [feed_ep], "events": [feed_ep], HEARTBEAT_TOPIC: [hb_ep]}
         self.runner = NodeThread(self.node, plan, context=self.context, heartbeat_period=0.02)

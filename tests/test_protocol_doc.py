@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 
-from nanobot import codec, msgs
+from nanobot import codec, msgs, slots
 
 DOC = os.path.join(os.path.dirname(__file__), os.pardir, "docs", "protocol.md")
 BEGIN, END = "<!-- types:begin -->\n", "<!-- types:end -->\n"
@@ -68,6 +68,8 @@ def test_every_decode_error_kind_is_documented_and_no_other():
         source = f.read()
     kinds = set(re.findall(r'DecodeError\(\s*"([a-z-]+)"', source))
     kinds |= set(re.findall(r'return DecodeError\("([a-z-]+)"', source))
+    with open(slots.__file__, encoding="utf-8") as f:  # its SlotErrors become DecodeErrors
+        kinds |= set(re.findall(r'SlotError\(\s*"([a-z-]+)"', f.read()))
     section = _read_doc().split("## 5.")[1].split("## 6.")[0]
     documented = set(re.findall(r"^\| `([a-z-]+)` \|", section, re.M))
     assert kinds == documented

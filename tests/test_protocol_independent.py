@@ -32,7 +32,7 @@ from docblocks import named_block
 
 GRAPH = "wire"
 TIMEOUT = 30.0  # seconds, for a whole exchange on a loaded machine
-CLIENT_IMPORTS = {"os", "tempfile", "urllib", "msgpack", "numpy", "zmq"}
+CLIENT_IMPORTS = {"fcntl", "os", "re", "tempfile", "urllib", "msgpack", "numpy", "zmq"}
 
 
 def pattern(frame_id, shape=(48, 64, 3)):
@@ -376,3 +376,55 @@ def test_independent_subscriber_decodes_nanobot_publishers(client_dir, ipc_dir):
     assert {k: (v["shape"], v["values"]) for k, v in empty.items()} == {
         "boxes": ([0, 4], []), "scores": ([0], []), "class_ids": ([0], [])
     }  # fmt: skip
+
+
+# ---------------------------------------------------------------- shared memory, both ways
+
+LOCAL_SUBSCRIBER = """
+    import json, sys
+    import msgpack, zmq
+    import wire_client as wire
+
+    ctx = zmq.Context.instance()
+    endpoint = wire.ipc_endpoint("wire", "pub", "camera/image")
+    sock = wire.subscriber(ctx, [endpoint], "camera/image", local=True)
+    while True:
+        frames = sock.recv_multipart(copy=False)
+        desc = msgpack.unpackb(frames[1].bytes)["arrays"][0]
+        try:
+            topic, header, arrays = wire.decode(frames)
+        except ValueError as e:  # a slot reused before we read it: take the next frame
+            continue
+        image = arrays["data"]
+        print(json.dumps({
+            "topic": topic, "frame_id": header["fields"]["frame_id"], "shm": "shm" in desc,
+            "frame_bytes": len(frames[2].bytes), "shape": list(image.shape),
+            "sum": int(image.sum(dtype="u8")), "first": int(image.ravel()[0]),
+        }), flush=True)
+        break
+"""
+
+
+def test_independent_local_subscriber_reads_frames_from_shared_memory(client_dir, ipc_dir):
+    shape = (96, 128, 3)  # 36,864 bytes: large enough for a slot
+    ctx = zmq.Context()
+    pub = Publisher(ctx, "camera/image", [endpoints.ipc_endpoint(GRAPH, "pub", "camera/image")])
+    child = Child(LOCAL_SUBSCRIBER, client_dir, ipc_dir)
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        line = None
+        while line is None and time.monotonic() < deadline:
+            n = pub.sent
+            pub.publish(msgs.Image(data=pattern(n, shape), frame_id=n), 0)
+            line = child.line(0.01)
+        assert line is not None, "the independent local subscriber decoded nothing"
+        assert child.proc.wait(TIMEOUT) == 0
+    finally:
+        child.kill()
+        pub.close()
+        ctx.term()
+    n = line["frame_id"]
+    assert line["topic"] == "camera/image" and line["shape"] == list(shape)
+    assert line["shm"] and line["frame_bytes"] == 0, "the frame did not come through a slot"
+    assert line["sum"] == int(pattern(n, shape).sum(dtype="u8"))
+    assert line["first"] == int(pattern(n, shape).ravel()[0])

@@ -7,7 +7,7 @@ import pytest
 import zmq
 
 from nanobot import endpoints, msgs
-from nanobot.transport import Publisher, QueuePolicy, Subscriber
+from nanobot.transport import MAX_SLOT_FAILURES, Publisher, QueuePolicy, Subscriber
 
 from conftest import wait_for
 
@@ -141,7 +141,8 @@ def test_keep_last_keeps_newest_and_counts_the_rest_dropped(ctx, graph):
 def test_slow_subscriber_never_blocks_publisher(ctx, graph):
     ep = endpoints.ipc_endpoint(graph, "p", "camera/image")
     pub = Publisher(ctx, "camera/image", [ep], hwm=4)
-    sub = Subscriber(ctx, "camera/image", [ep], msgs.Image)  # newest only
+    # newest only, frames over the socket (on the local channel only headers queue up)
+    sub = Subscriber(ctx, "camera/image", [ep], msgs.Image, local=False)
     connected(pub, sub, small_image)
     before = sub.received
     frame = np.zeros((480, 640, 3), np.uint8)
@@ -186,3 +187,137 @@ def test_queue_policy_rules():
         QueuePolicy.make(keep_last=1, keep_all=2)
     with pytest.raises(ValueError, match="keep_last must be an int >= 1"):
         QueuePolicy.make(keep_last=0)
+
+
+# -- the local channel: frames through shared-memory slots
+
+
+def vga(n):
+    return msgs.Image(data=np.full((480, 640, 3), n % 256, np.uint8), frame_id=n)
+
+
+def test_a_frame_input_on_the_same_host_takes_frames_from_shared_memory(ctx, graph, shm_dir):
+    ep = endpoints.ipc_endpoint(graph, "cam", "camera/image")
+    pub = Publisher(ctx, "camera/image", [ep], source="cam")
+    local = Subscriber(ctx, "camera/image", [ep], msgs.Image)  # keep_last=1: a frame input
+    assert local.local
+    connected(pub, local, vga)
+    written = pub._slots.written
+    pub.publish(vga(42), 0)
+    wait_for(lambda: local.depth, poll=local.drain)
+    got = local.take()
+    assert got.frame_id == 42 and int(got.data[0, 0, 0]) == 42 and got.data.sum() == 42 * 921600
+    assert not got.data.flags.writeable
+    assert pub._slots.written == written + 1  # one copy, into a slot
+    assert os.listdir(shm_dir) == [os.path.basename(pub._slots.path)]
+    pub.close()
+    local.close()
+    assert os.listdir(shm_dir) == []
+
+
+def test_with_a_subscriber_off_the_local_channel_frames_go_over_the_socket_to_all(ctx, graph):
+    ep = endpoints.ipc_endpoint(graph, "cam", "camera/image")
+    pub = Publisher(ctx, "camera/image", [ep], source="cam")
+    local = Subscriber(ctx, "camera/image", [ep], msgs.Image)
+    inline = Subscriber(ctx, "camera/image", [ep], msgs.Image, QueuePolicy.make(keep_all=10))
+    assert local.local and not inline.local
+    connected(pub, inline, vga)
+    written = pub._slots.written
+    pub.publish(vga(42), 0)
+    got = {local: [], inline: []}
+
+    def poll():
+        for sub, frames in got.items():
+            sub.drain()
+            frames.extend(m for m in iter(sub.take, None) if m.frame_id == 42)
+
+    wait_for(lambda: all(got.values()), poll=poll)
+    assert [len(g) for g in got.values()] == [1, 1]  # once each
+    a, b = got[local][0], got[inline][0]
+    assert np.array_equal(a.data, b.data) and int(a.data[0, 0, 0]) == 42
+    assert pub._slots.written == written and pub._inline and not pub._local
+    inline.close()  # the last subscriber off the local channel goes: back to the slots
+    wait_for(lambda: pub._local, poll=lambda: pub.publish(vga(43), 0))
+    for s in (pub, local):
+        s.close()
+
+
+def test_small_messages_on_the_local_channel_travel_in_frames(ctx, graph):
+    ep = endpoints.ipc_endpoint(graph, "cam", "camera/image")
+    pub = Publisher(ctx, "camera/image", [ep])
+    sub = Subscriber(ctx, "camera/image", [ep], msgs.Image)
+    connected(pub, sub, small_image)
+    assert sub.local and pub._local and pub._slots.written == 0
+
+
+@pytest.mark.parametrize(
+    "why, make",
+    [
+        (
+            "keep_all",
+            lambda ctx, ep: Subscriber(ctx, "t", [ep], msgs.Image, QueuePolicy.make(keep_all=5)),
+        ),
+        ("tcp", lambda ctx, ep: Subscriber(ctx, "t", [ep, "tcp://127.0.0.1:1"], msgs.Image)),
+        ("asked", lambda ctx, ep: Subscriber(ctx, "t", [ep], msgs.Image, local=False)),
+    ],
+)
+def test_inputs_that_stay_off_the_local_channel(ctx, graph, why, make):
+    sub = make(ctx, endpoints.ipc_endpoint(graph, "p", "t"))
+    assert not sub.local
+    sub.close()
+
+
+def test_nanobot_shm_0_turns_the_local_channel_off(ctx, graph, monkeypatch):
+    monkeypatch.setenv("NANOBOT_SHM", "0")
+    sub = Subscriber(ctx, "t", [endpoints.ipc_endpoint(graph, "p", "t")], msgs.Image)
+    assert not sub.local
+    sub.close()
+
+
+def test_a_later_tcp_publisher_moves_the_input_to_the_topic(ctx, graph, caplog):
+    ep = endpoints.ipc_endpoint(graph, "p", "t")
+    sub = Subscriber(ctx, "t", [ep], msgs.Image)
+    sub.connect("tcp://127.0.0.1:1")
+    assert not sub.local and "tcp://127.0.0.1:1 is not on this host" in caplog.text
+    sub.close()
+
+
+def test_unreadable_slots_move_the_input_to_the_topic_and_frames_keep_coming(
+    ctx, graph, monkeypatch, tmp_path, caplog
+):
+    ep = endpoints.ipc_endpoint(graph, "cam", "camera/image")
+    pub = Publisher(ctx, "camera/image", [ep])
+    sub = Subscriber(ctx, "camera/image", [ep], msgs.Image)
+    connected(pub, sub, vga)
+    big = msgs.Image(data=np.zeros((720, 1280, 3), np.uint8), frame_id=1)
+    pub.publish(big, 0)  # into a new slot file, which this process has not opened
+    # The reader finds another file of that name where it looks (as a container with its own
+    # /dev/shm, sharing the ipc directory, might).
+    (tmp_path / os.path.basename(pub._slots.path)).write_bytes(b"\0" * 8192)
+    monkeypatch.setenv("NANOBOT_SHM_DIR", str(tmp_path))
+    for failures in range(1, MAX_SLOT_FAILURES + 1):
+        if failures > 1:
+            pub.publish(big, 0)
+        wait_for(lambda: sub.depth, poll=sub.drain)
+        assert sub.take() is None and sub.malformed["shm"] == failures
+        assert sub.local  # until MAX_SLOT_FAILURES in a row
+    sub.drain()  # acts on it: leaves the local channel
+    assert not sub.local and "could not be read from shared memory" in caplog.text
+    got = []
+
+    def poll():
+        pub.publish(vga(2), 0)
+        sub.drain()
+        got.extend(iter(sub.take, None))
+
+    wait_for(lambda: got, poll=poll)
+    assert got[0].frame_id == 2 and not pub._local and pub._inline
+    pub.close()
+    sub.close()
+
+
+def test_a_publisher_with_no_subscriber_still_refuses_a_bad_message(ctx, graph):
+    pub = Publisher(ctx, "t", [endpoints.ipc_endpoint(graph, "p", "t")])
+    with pytest.raises(TypeError, match="cannot encode KeyValue"):
+        pub.publish(msgs.KeyValue(values={"x": object()}), 0)
+    pub.close()
