@@ -127,7 +127,7 @@ class MonitorNode(Node):
 
     def setup(self):
         self.tally = Tally(self.bins)
-        self.detector_time = CallbackTime()
+        self.callback_time = collections.defaultdict(CallbackTime)  # node -> its time
         self.rates = {}  # node -> {"fps": frames/s of its busiest output, ...}
         self._sent = {}  # node -> (time, {output: sent}, pid)
         self.started = self.now()
@@ -149,8 +149,7 @@ class MonitorNode(Node):
         sent = {name: o.get("sent", 0) for name, o in msg.outputs.items()}
         previous = self._sent.get(msg.node)
         self._sent[msg.node] = (now, sent, msg.pid)
-        if msg.node == "detector":
-            self.detector_time.add(msg)
+        self.callback_time[msg.node].add(msg)
         if previous is None or now <= previous[0] or msg.pid != previous[2]:
             return  # a new process (the node restarted) counts from 0 again: wait a beat
         dt = now - previous[0]
@@ -216,6 +215,7 @@ class MonitorNode(Node):
             "reject_reasons": dict((str(k), v) for k, v in reasons.items()),
             "throughput_per_min": 60.0 * (o["items"] - 1) / span if span > 0 else None,
             "latency_ms": self.latency(),
+            "callback_ms": {n: t.ms() for n, t in sorted(self.callback_time.items())},
             "fps": dict(sorted(self.rates.items())),
             "io": io,
             "seconds": elapsed,
@@ -225,9 +225,8 @@ class MonitorNode(Node):
         }
 
     def latency(self):
-        return latency(
-            self.tally.latencies, self.detector_time.ms(), self.settings.get("realtime", True)
-        )
+        detector = self.callback_time["detector"].ms() if "detector" in self.callback_time else None
+        return latency(self.tally.latencies, detector, self.settings.get("realtime", True))
 
     def teardown(self):
         if self.reported:

@@ -1,5 +1,6 @@
 """docs/sorter.md shows what the code does: the header diagram and the report's keys."""
 
+import collections
 import os
 
 from apps.sorter.header import diagram
@@ -21,7 +22,7 @@ def test_the_wiring_diagram_is_drawn_from_the_wiring_file():
 def test_every_report_key_is_documented():
     node = MonitorNode("monitor")  # not running: give it what setup() would, and a clock
     node.tally, node.rates, node.started, node.wall0 = Tally({}), {}, 0.0, 0.0
-    node.detector_time = CallbackTime()
+    node.callback_time = collections.defaultdict(CallbackTime)
     node.now = lambda: 0.0
     report = node.report()
     text = doc()
