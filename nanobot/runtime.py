@@ -170,7 +170,7 @@ class NodeThread(Runtime):
 
     def _wake(self):
         if self._wake_pending:
-            return  # the node thread has a wake-up coming; it clears the flag before reading
+            return  # the node thread has a wake-up coming; it clears the flag after reading
         self._wake_pending = True
         with self._pipe_lock:
             if self._wake_w is not None:
@@ -254,8 +254,13 @@ class NodeThread(Runtime):
                 timeout_ms = 1000 if due is None else max(0, (due - clock.now_ns()) / 1e6)
                 timeout_ms = min(timeout_ms, 1000)
             if poll(wake, int(timeout_ms)):
-                self._wake_pending = False  # before reading: a later wake writes again
                 os.read(self._wake_r, 4096)
+                # After reading, never before: a wake that lands between the two would write
+                # a byte this read swallows, and leave the flag set with the pipe empty, so no
+                # later wake would write again (the node would then only wake for its timers).
+                # A wake skipped because the flag was still set is not lost: its messages or
+                # calls are queued before it, and the loop looks at the queues next.
+                self._wake_pending = False
             while self._calls:
                 fn, args = self._calls.popleft()
                 self.call(fn, *args)

@@ -1,11 +1,12 @@
 """Node declarations and the node thread (NodeThread) over real sockets."""
 
+import select
 import threading
 
 import numpy as np
 import pytest
 
-from nanobot import endpoints, msgs
+from nanobot import endpoints, msgs, runtime
 from nanobot.node import Input, Node, Output, Param, ParamError
 from nanobot.runtime import NodeThread
 from nanobot.transport import Subscriber
@@ -232,3 +233,32 @@ def test_newest_frame_is_delivered_to_a_slow_callback(ctx, running):
     # node took its first one count too, and a frame may still be on its way.)
     assert first + 30 <= got[1] <= i[0], "stale frame %d after a slow callback" % got[1]
     assert sub.dropped >= 40
+
+
+def test_a_wake_that_lands_while_the_node_thread_reads_its_pipe_is_not_lost(running, monkeypatch):
+    """A wake (a message arriving, a call from another thread) may come between the node
+    thread's poll and its read of the wake pipe; the read swallows its byte. The node must
+    not be left believing a wake-up is on its way when the pipe is empty: it would then sleep
+    through every later arrival until a timer fired (seen as frames delivered 100 ms or 1 s
+    late in real-time runs of the sorter)."""
+
+    class Idle(Node):  # no timers: nothing but a wake-up can wake it
+        pass
+
+    r = running(Idle("idle"))
+    real_read = runtime.os.read
+    raced = []
+
+    def read_after_a_racing_wake(fd, n):
+        if fd == r._wake_r and not raced:
+            raced.append(True)
+            r._wake()  # as the receiver thread would, between poll() and read()
+        return real_read(fd, n)
+
+    monkeypatch.setattr(runtime.os, "read", read_after_a_racing_wake)
+    done = threading.Event()
+    r.node.call_soon_threadsafe(done.set)
+    assert done.wait(10) and raced
+    # The call ran after the read: the flag says whether a byte is still in the pipe.
+    readable = bool(select.select([r._wake_r], [], [], 0)[0])
+    assert r._wake_pending == readable, "a wake-up is expected that nothing will send"
