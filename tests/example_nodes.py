@@ -79,10 +79,12 @@ class Releaser(Node):
 
 
 class FrameSource(Node):
-    """Publishes numbered 64x48 frames every `period` seconds."""
+    """Publishes numbered frames (every pixel frame_id % 256) every `period` seconds."""
 
     image = Output(msgs.Image, topic="camera/image")
     period = Param(0.02)
+    width = Param(64)
+    height = Param(48)
 
     def setup(self):
         self.n = 0
@@ -90,8 +92,29 @@ class FrameSource(Node):
 
     def tick(self):
         self.n += 1
-        data = np.full((48, 64, 3), self.n % 256, np.uint8)
+        data = np.full((self.height, self.width, 3), self.n % 256, np.uint8)
         self.image.publish(msgs.Image(data=data, frame_id=self.n, stamp=self.now_ns()))
+
+
+class FrameChecker(Node):
+    """Checks each frame's pixels against its frame_id; writes 'frames bad from_slot' to
+    `path` and ends the graph after `expect` frames."""
+
+    image = Input(msgs.Image, topic="camera/image")
+    path = Param("")
+    expect = Param(10)
+
+    def setup(self):
+        self.seen = self.bad = self.from_slot = 0
+
+    def on_image(self, msg):
+        self.seen += 1
+        self.bad += int(not (msg.data == msg.frame_id % 256).all())
+        self.from_slot += int(type(msg.data.base).__name__ == "_Lease")
+        if self.seen == self.expect:
+            with open(self.path, "w") as f:
+                f.write("%d %d %d" % (self.seen, self.bad, self.from_slot))
+            self.request_shutdown("checked %d frames" % self.seen)
 
 
 class Lamp(Node):

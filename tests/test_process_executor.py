@@ -56,6 +56,20 @@ def test_graph_runs_in_processes_and_ends_when_a_node_asks(tmp_path):
     assert not os.listdir(endpoints.ipc_root()), "ipc files were left behind"
 
 
+def test_frames_cross_processes_through_shared_memory_and_leave_no_files(tmp_path, shm_dir):
+    out = str(tmp_path / "frames.txt")
+    g = Graph("pe-shm")
+    g.add(ex.FrameSource, "camera", params={"width": 640, "height": 480, "period": 0.01})
+    g.add(ex.FrameChecker, "checker", params={"path": out, "expect": 30})
+    assert ProcessExecutor(g.check()).run(until=60) == 0
+    with open(out) as f:
+        seen, bad, from_slot = map(int, f.read().split())
+    assert (seen, bad) == (30, 0)
+    assert from_slot == 30, "VGA frames to a node on this host come through shared memory"
+    assert not os.listdir(shm_dir), "slot files were left behind"
+    assert not os.listdir(endpoints.ipc_root()), "ipc files were left behind"
+
+
 def test_groups_share_a_process(tmp_path):
     out = str(tmp_path / "seen.txt")
     g = Graph("pe2")
