@@ -71,12 +71,12 @@ class QueuePolicy(collections.namedtuple("QueuePolicy", "keep_last keep_all")):
         return "keep_last=%d" % self.keep_last if self.keep_last else "keep_all=%d" % self.keep_all
 
 
-def encode_frozen(msg, topic, seq, stamp, source, slots=None):
+def encode_frozen(msg, topic, seq, stamp, source, writer=None):
     """codec.encode, with the message's arrays made read-only: they leave without a copy
     (ZeroMQ sends from this memory after publish returns; in simulation the receivers read
     it), so the publisher must not change them afterwards. Read-only whichever way they
     travel, so that a node's code does not work or fail by who subscribes."""
-    frames = codec.encode(msg, topic, seq, stamp, source, slots)
+    frames = codec.encode(msg, topic, seq, stamp, source, writer)
     for name in type(msg).array_fields:
         getattr(msg, name).setflags(write=False)
     for arr in frames[2:]:
@@ -101,8 +101,7 @@ class Publisher:
         self._frames = (codec.topic_frame(topic), codec.topic_frame(topic, local=True))
         self._prefixes = collections.Counter()  # subscriptions per prefix, as reported
         self._inline = self._local = False  # the channel to send on, if any
-        # slots=0: the local channel carries arrays in frames, like the topic itself
-        self._slots = SlotWriter(topic, slots) if slots else SlotWriter(topic, 2, float("inf"))
+        self._slots = SlotWriter(topic, slots) if slots else None  # 0: frames on the topic
         self._socket = context.socket(zmq.XPUB)
         self._socket.setsockopt(zmq.XPUB_VERBOSER, 1)  # every (un)subscription, to count them
         self._socket.setsockopt(zmq.SNDHWM, hwm)
@@ -120,12 +119,12 @@ class Publisher:
             self._read_subscriptions()
         seq = self.sent
         self.sent += 1
-        if self._local:
+        if self._local and self._slots is not None:
             self._send(encode_frozen(msg, self.topic, seq, stamp, self.source, self._slots))
             return
         # Encoded even with no subscriber: a message that cannot travel fails here, always.
         frames = encode_frozen(msg, self.topic, seq, stamp, self.source)
-        if self._inline:
+        if self._inline or self._local:  # local subscribers hear the topic too
             self._send(frames)
 
     def _send(self, frames):
@@ -147,16 +146,17 @@ class Publisher:
                 self._prefixes[event[1:]] += 1
             elif event[:1] == b"\x00" and self._prefixes[event[1:]] > 0:
                 self._prefixes[event[1:]] -= 1
-        inline, local = self._frames
-        topic = sum(n for p, n in self._prefixes.items() if inline.startswith(p))
-        local = sum(n for p, n in self._prefixes.items() if p == local)
-        self._local = local > 0 and topic <= local
-        self._inline = topic > local
+        inline_frame, local_frame = self._frames
+        on_topic = sum(n for p, n in self._prefixes.items() if inline_frame.startswith(p))
+        on_local = self._prefixes[local_frame]
+        self._local = on_local > 0 and on_topic <= on_local
+        self._inline = on_topic > on_local
 
     def close(self):
         """Close the socket and remove its ipc and slot files (ZeroMQ leaves them behind)."""
         self._socket.close()
-        self._slots.close()
+        if self._slots is not None:
+            self._slots.close()
         for ep in self.endpoints:
             if ep.startswith("ipc://"):
                 try:

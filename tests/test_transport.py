@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import zmq
 
-from nanobot import endpoints, msgs
+from nanobot import endpoints, msgs, slots
 from nanobot.transport import MAX_SLOT_FAILURES, Publisher, QueuePolicy, Subscriber
 
 from conftest import wait_for
@@ -321,3 +321,20 @@ def test_a_publisher_with_no_subscriber_still_refuses_a_bad_message(ctx, graph):
     with pytest.raises(TypeError, match="cannot encode KeyValue"):
         pub.publish(msgs.KeyValue(values={"x": object()}), 0)
     pub.close()
+
+
+def test_a_publisher_without_slots_sends_frames_over_the_socket_to_local_inputs(
+    ctx, graph, shm_dir
+):
+    ep = endpoints.ipc_endpoint(graph, "cam", "camera/image")
+    pub = Publisher(ctx, "camera/image", [ep], slots=0)
+    sub = Subscriber(ctx, "camera/image", [ep], msgs.Image)
+    assert sub.local
+    connected(pub, sub, vga)
+    pub.publish(vga(7), 0)
+    got = []
+    wait_for(lambda: got, poll=lambda: (sub.drain(), got.extend(iter(sub.take, None))))
+    assert got[0].frame_id == 7 and int(got[0].data[0, 0, 0]) == 7
+    assert not isinstance(got[0].data.base, slots._Lease) and os.listdir(shm_dir) == []
+    pub.close()
+    sub.close()
