@@ -262,3 +262,10 @@ def test_a_wake_that_lands_while_the_node_thread_reads_its_pipe_is_not_lost(runn
     # The call ran after the read: the flag says whether a byte is still in the pipe.
     readable = bool(select.select([r._wake_r], [], [], 0)[0])
     assert r._wake_pending == readable, "a wake-up is expected that nothing will send"
+
+
+@pytest.mark.parametrize("slots", [1, -1, 2.5, "8"])
+def test_output_slots_must_be_0_or_at_least_2(slots):
+    with pytest.raises(ValueError, match="slots must be 0 \\(off\\) or an int >= 2"):
+        Output(msgs.Image, slots=slots)
+    assert Output(msgs.Image, slots=0).slots == 0 and Output(msgs.Image).slots == 8
