@@ -131,7 +131,7 @@ def bare_loop(detector, frames, calls, warmup):
     }
 
 
-def node_run(workdir, frames_path, model, backend, fps, count, warmup, log_level):
+def node_run(workdir, frames_path, model, backend, threads, fps, count, warmup, log_level):
     """Run source -> DetectorNode -> sink as three processes; the sink's figures."""
     out = os.path.join(workdir, "sink-%d.json" % int(fps * 1000))
     graph = Graph("bench-detector")
@@ -139,7 +139,7 @@ def node_run(workdir, frames_path, model, backend, fps, count, warmup, log_level
     graph.add(
         DetectorNode,
         "detector",
-        {"model": model, "backend": backend, "stats_period": 1.0},
+        {"model": model, "backend": backend, "threads": threads, "stats_period": 1.0},
         {"image": "camera/image"},
     )
     graph.add(DetectionSink, "sink", {"count": count, "warmup": warmup, "out": out})
@@ -203,7 +203,9 @@ def run(args, progress=lambda line: None):
     try:
         frames_path = os.path.join(workdir, "frames.npy")
         np.save(frames_path, frames)
-        with Detector.from_card(args.model, backend=args.backend) as detector:
+        with Detector.from_card(
+            args.model, backend=args.backend, threads=args.threads or None
+        ) as detector:
             backend = detector.backend.name
             progress("detector: %s" % detector.describe())
             before = bare_loop(detector, frames, args.count, args.warmup)
@@ -219,6 +221,7 @@ def run(args, progress=lambda line: None):
                     frames_path,
                     args.model,
                     backend,
+                    args.threads,
                     fps,
                     args.count,
                     args.warmup,
@@ -248,6 +251,7 @@ def run(args, progress=lambda line: None):
             if args.model.startswith(ROOT)
             else args.model,
             "backend": backend,
+            "threads": args.threads or "default",
             "frames": len(frames),
             "frame_shape": list(frames.shape[1:]),
             "frame_source": source,
@@ -271,8 +275,14 @@ def format_table(r):
     s, b, n = r["settings"], r["bare"], r["node"]
     lines = [
         "detector node vs bare loop, %s" % r["date"],
-        "model %s (%s), %d frames %s"
-        % (s["model"], s["backend"], s["frames"], "x".join(map(str, s["frame_shape"]))),
+        "model %s (%s, threads %s), %d frames %s"
+        % (
+            s["model"],
+            s["backend"],
+            s.get("threads", "default"),
+            s["frames"],
+            "x".join(map(str, s["frame_shape"])),
+        ),
         "",
         "%-28s %10s %10s %10s" % ("", "fps", "p50 ms", "p90 ms"),
     ]
@@ -319,6 +329,12 @@ def main(argv=None):
         "one, else the bundled test model)",
     )
     parser.add_argument("--backend", default="auto", help="auto, tensorrt, onnxruntime, opencv")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="CPU threads per inference, bare and node alike (0: the backend's default)",
+    )
     parser.add_argument("--images", help="a folder of images to use instead of sim renders")
     parser.add_argument("--frames", type=int, default=60, help="distinct frames (default 60)")
     parser.add_argument(

@@ -109,6 +109,7 @@ class DetectorNode(DetectionNode):
     precision = Param("fp16", choices=("fp16", "fp32"), help="TensorRT engine precision")
     conf = Param(None, type=float, min=0.0, max=1.0, help="confidence threshold (card's)")
     iou = Param(None, type=float, min=0.0, max=1.0, help="NMS IoU threshold (card's)")
+    threads = Param(0, min=0, help="CPU threads per inference (onnxruntime, opencv); 0: default")
 
     def make_detector(self):
         if not self.model:
@@ -122,6 +123,7 @@ class DetectorNode(DetectionNode):
             precision=self.precision,
             conf=self.conf,
             iou=self.iou,
+            threads=self.threads or None,
         )
 
     def extra_stats(self):

@@ -27,17 +27,27 @@ class Detector:
     """Runs one detection model on BGR frames.
 
     Thresholds: `conf` and `iou` given here win over the card's, which win over the
-    family's defaults. `backend`, `precision` and `cache_dir` are those of backends.load.
+    family's defaults. `backend`, `precision`, `cache_dir` and `threads` are those of
+    backends.load.
     """
 
-    def __init__(self, card, backend="auto", precision="fp16", cache_dir=None, conf=None, iou=None):
+    def __init__(
+        self,
+        card,
+        backend="auto",
+        precision="fp16",
+        cache_dir=None,
+        conf=None,
+        iou=None,
+        threads=None,
+    ):
         self.card = card
         info = onnxinfo.read(card.model) if card.model.endswith(".onnx") else None
         input_shape = None
         if card.input_size and info and info.inputs:
             input_shape = (1, 3, *tuple(card.input_size))
         self.backend = backends.load(
-            card.model, backend, precision, cache_dir, input_shape=input_shape
+            card.model, backend, precision, cache_dir, input_shape=input_shape, threads=threads
         )
         try:
             self._configure(info, conf, iou)

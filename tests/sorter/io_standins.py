@@ -88,3 +88,24 @@ class PreemptedIONode(IONode):
 
     def now_ns(self):
         return super().now_ns() + getattr(self, "_lag_ns", 0)
+
+
+class SkippingIONode(IONode):
+    """The io node held up (as on a loaded CPU) at every command for the diverters in `held`:
+    their timers fire `hold_s` late, more than `late_s`, so it skips those extensions and the
+    items they were for ride on past the paddle."""
+
+    held = Param([0])
+    hold_s = Param(0.05)
+
+    def on_commands(self, cmd):
+        self._holding = cmd.diverter in self.held
+        try:
+            super().on_commands(cmd)
+        finally:
+            self._holding = False
+
+    def after(self, delay, callback):
+        return super().after(
+            delay + (self.hold_s if getattr(self, "_holding", False) else 0), callback
+        )

@@ -2,17 +2,20 @@
 detector: quality targets on fixed seeds, faults, a detector outage."""
 
 import pytest
+from io_standins import SkippingIONode
 from standins import StandinDetectorNode
 
 from apps.sorter import __main__ as main
 from nanobot.executors.sim import SimExecutor
 
 
-def run(items, seed, *extra, detector=None):
+def run(items, seed, *extra, detector=None, io=None):
     args = main.parser().parse_args(["--items", str(items), "--seed", str(seed), *extra])
     graph = main.build(args, "sim")
     graph.nodes["detector"].cls = StandinDetectorNode
     graph.nodes["detector"].params = dict(detector or {})
+    if io is not None:
+        graph.nodes["io"].cls = io
     sim = SimExecutor(graph.check(), seed=seed)
     with sim:
         sim.run_until(items * 3.0)
@@ -46,3 +49,16 @@ def test_a_detector_outage_sends_what_it_missed_to_reject():
     assert r["items"] == 40
     assert r["wrong_bin"] == 0 and r["jams"] == 0
     assert r["reject_reasons"].get("unobserved", 0) + r["reject_reasons"].get("undecided", 0) >= 3
+
+
+def test_items_whose_extension_the_io_skipped_go_to_reject_and_hit_no_paddle():
+    # the io node is held up past late_s at every extension of diverter 0 and skips them:
+    # each nut rides on past paddles 1 and 2, which swing for the items behind it
+    r, sim = run(60, 11, io=SkippingIONode)
+    late = sim.nodes["io"].counts["late"]
+    assert late >= 5 and sim.nodes["io"].counts["executed"] >= 10
+    assert r["items"] == 60
+    assert r["wrong_bin"] == 0 and r["jams"] == 0, r
+    assert r["io"]["late"] == late  # the report says what happened
+    # every rejected item is a skipped one (the last may finish after the 60th item)
+    assert late - 2 <= r["rejected"] <= late and r["correct"] == 60 - r["rejected"]

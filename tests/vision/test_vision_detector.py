@@ -103,6 +103,27 @@ def test_onnxruntime_threads_stop_spinning_between_inferences():
         assert b.session.get_session_options().intra_op_num_threads == 1
 
 
+def test_threads_cap_the_cpu_backends_and_tensorrt_ignores_them(monkeypatch):
+    import cv2
+
+    from nanobot.nodes.detector import DetectorNode
+
+    before = cv2.getNumThreads()
+    try:
+        params = {"model": path("grid_yolov8.onnx"), "backend": "opencv", "threads": 1}
+        with DetectorNode("d", params).make_detector():
+            assert cv2.getNumThreads() == 1  # OpenCV's count is the process's
+    finally:
+        cv2.setNumThreads(before)
+    if HAVE_ORT:
+        with Detector.from_card(path("grid_yolov8.onnx"), "onnxruntime", threads=1) as d:
+            assert d.backend.session.get_session_options().intra_op_num_threads == 1
+    made = []
+    monkeypatch.setattr(backends._tensorrt, "TensorRTBackend", lambda *a, **kw: made.append(kw))
+    backends.load(path("grid_yolov8.onnx"), "tensorrt", threads=2)
+    assert made and "threads" not in made[0]
+
+
 def test_thresholds_come_from_arguments_then_card_then_family(tmp_path):
     card = tmp_path / "m.card.yaml"
     card.write_text("model: %s\nconf: 0.6\n" % path("grid_yolov8.onnx"))

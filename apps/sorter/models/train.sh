@@ -19,5 +19,5 @@ for seed in 1 2 3 4 5 6 7 8; do
         --every 0.4 --faults "$faults" --out "$DATA/seed$seed" --format yolo
 done
 $PYTHON -m nanobot.vision.train --out "$OUT/sorter.onnx" --epochs 10 --batch 32 --imgsz 320x240 \
-    --seed 0 --threads 2 --data "$DATA"/seed1 "$DATA"/seed2 "$DATA"/seed3 "$DATA"/seed4 \
+    --edge-weight 2.5 --seed 0 --threads 2 --data "$DATA"/seed1 "$DATA"/seed2 "$DATA"/seed3 "$DATA"/seed4 \
     "$DATA"/seed5 "$DATA"/seed6 "$DATA"/seed7 "$DATA"/seed8

@@ -27,15 +27,27 @@ def availability():
     return {name: _AVAILABLE[name]() for name in BACKENDS}
 
 
-def load(model_path, backend="auto", precision="fp16", cache_dir=None, input_shape=None, **options):
+def load(
+    model_path,
+    backend="auto",
+    precision="fp16",
+    cache_dir=None,
+    input_shape=None,
+    threads=None,
+    **options,
+):
     """The model at `model_path` (.onnx; .engine/.plan for TensorRT) on `backend`.
 
     `precision`, `cache_dir` and `input_shape` (the size of dynamic inputs, which an engine
     is built for) concern TensorRT only: the other backends take any shape at run time.
-    `options` go to the backend's class (e.g. threads for ONNX Runtime).
+    `threads` caps the CPU threads one inference uses on the CPU backends (OpenCV's count is
+    process-wide); None leaves the backend's default, and TensorRT (the GPU) ignores it.
+    `options` go to the backend's class (e.g. idle_spin for ONNX Runtime).
     """
     if backend == "auto":
         backend = _choose(model_path)
+    if threads and backend in ("onnxruntime", "opencv"):
+        options["threads"] = threads
     if backend == "tensorrt":
         return _tensorrt.TensorRTBackend(
             model_path, precision=precision, cache_dir=cache_dir, input_shape=input_shape, **options

@@ -16,12 +16,16 @@ def available():
 
 
 class OpenCVBackend(Backend):
-    """Runs an ONNX file with cv2.dnn (tensor names and shapes read from the file itself)."""
+    """Runs an ONNX file with cv2.dnn (tensor names and shapes read from the file itself).
+
+    `threads` sets OpenCV's thread count, for the whole process (cv2.setNumThreads)."""
 
     name = "opencv"
 
-    def __init__(self, model_path):
+    def __init__(self, model_path, threads=None):
         cv2 = _cv2.require("the OpenCV backend")
+        if threads:
+            cv2.setNumThreads(int(threads))
         info = onnxinfo.read(model_path)
         try:
             self.net = cv2.dnn.readNetFromONNX(model_path)

@@ -38,11 +38,15 @@ def train(
     seed=0,
     threads=2,
     names=None,
+    edge_weight=1.0,
 ):
     """Train on the YOLO dataset at `data` (a path, or a list of them); write the ONNX file
-    `out` and its card next to it.
+    `out` and its card next to it. `edge_weight` > 1 draws frames with objects cut by the
+    frame's edge that many times as often as the others (visibility from the dataset's
+    boxes.csv, as sims.conveyor.export writes it).
 
     Returns the trained network (a TinyDetector, the weights' moving average)."""
+    import numpy as np
     import torch
 
     from .data import Batches, load_dataset
@@ -54,7 +58,11 @@ def train(
     torch.set_num_threads(threads)
     torch.use_deterministic_algorithms(True)
     torch.set_flush_denormal(True)  # tiny weights and gradients must not crawl
-    images, targets, class_names = load_dataset(data, input_size)
+    if edge_weight <= 0:
+        raise ValueError(
+            "edge_weight must be > 0 (1 draws every frame alike), not %r" % edge_weight
+        )
+    images, targets, class_names, cut = load_dataset(data, input_size)
     data = data if isinstance(data, str) else ", ".join(data)
     class_names = list(names or class_names)
     num_classes = max([len(class_names)] + [int(t[1].max()) + 1 for t in targets if len(t[1])])
@@ -72,7 +80,10 @@ def train(
         [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0}],
         lr=lr,
     )
-    batches = Batches(images, targets, batch_size, torch.Generator().manual_seed(seed))
+    weights = None if edge_weight == 1 else np.where(cut, edge_weight, 1.0)
+    batches = Batches(
+        images, targets, batch_size, torch.Generator().manual_seed(seed), weights=weights
+    )
     if not len(batches):
         raise ValueError(
             "%s has %d images, fewer than one batch of %d" % (data, len(images), batch_size)
@@ -89,9 +100,10 @@ def train(
     )
     criterion = DetectionLoss()
     log.info(
-        "training on %d images of %s (%s) for %d epochs of %d batches, input %dx%d",
-        len(images), data, ", ".join(class_names), epochs, len(batches),
-        input_size[1], input_size[0],
+        "training on %d images of %s (%s; %d with objects cut by the edge, drawn %gx) for %d "
+        "epochs of %d batches, input %dx%d",
+        len(images), data, ", ".join(class_names), int(cut.sum()), edge_weight, epochs,
+        len(batches), input_size[1], input_size[0],
     )  # fmt: skip
     description = "nanobot TinyDetector: python -m nanobot.vision.train, %d images, seed %d" % (
         len(images),

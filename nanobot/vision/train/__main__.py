@@ -29,6 +29,12 @@ def main(argv=None):
     parser.add_argument("--width", type=float, default=1.0, help="channel multiplier")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument(
+        "--edge-weight",
+        type=float,
+        default=1.0,
+        help="draw frames with objects cut by the frame's edge this many times as often",
+    )
     parser.add_argument("--names", help="class names, comma-separated (default: data.yaml)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
@@ -50,6 +56,7 @@ def main(argv=None):
             seed=args.seed,
             threads=args.threads,
             names=args.names.split(",") if args.names else None,
+            edge_weight=args.edge_weight,
         )
     except (ValueError, OSError) as e:
         print("nanobot.vision.train: error: %s" % e, file=sys.stderr)
