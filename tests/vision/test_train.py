@@ -140,3 +140,32 @@ def test_training_is_reproducible(folder, tmp_path):
     other = train(folder, str(tmp_path / "c.onnx"), epochs=2, batch_size=2, input_size=SIZE,
                   width=0.5, seed=1)  # fmt: skip
     assert not torch.equal(other.box.weight, nets[0].box.weight)
+
+
+def test_frames_with_objects_cut_by_the_edge_can_be_drawn_more_often(folder):
+    from nanobot.vision.train.data import Batches, load_dataset
+
+    with open(os.path.join(folder, "boxes.csv"), "w") as f:  # as sims.conveyor.export writes
+        f.write("image,item_id,class,x0,y0,x1,y1,visibility\n")
+        for i in range(4):
+            for k, vis in enumerate((1.0, 0.4 if i == 2 else 1.0)):
+                f.write("%d.png,%d,c,0,0,1,1,%.4f\n" % (i, k, vis))
+    images, targets, _, cut = load_dataset(folder, SIZE)
+    assert cut.tolist() == [False, False, True, False]
+    for n in range(4):
+        images[n] = n  # each image tells which it is
+    only_cut = Batches(images, targets, 2, torch.Generator().manual_seed(0), augment=False,
+                       weights=cut.astype(float))  # fmt: skip
+    drawn = [
+        int(x[i, 0, 0, 0] * 255 + 0.5) for _ in range(5) for x, _ in only_cut for i in range(2)
+    ]
+    assert drawn == [2] * 20  # an epoch is still 4 draws
+    every = Batches(images, targets, 2, torch.Generator().manual_seed(0), augment=False)
+    assert sorted(int(x[i, 0, 0, 0] * 255 + 0.5) for x, _ in every for i in range(2)) == [
+        0,
+        1,
+        2,
+        3,
+    ]
+    with pytest.raises(ValueError, match="one weight >= 0 per image"):
+        Batches(images, targets, 2, torch.Generator(), weights=[1.0, 2.0])

@@ -18,6 +18,8 @@ for seed in 1 2 3 4 5 6 7 8; do
     [ -d "$DATA/seed$seed" ] || $PYTHON -m sims.conveyor.export --seed "$seed" --frames 500 \
         --every 0.4 --faults "$faults" --out "$DATA/seed$seed" --format yolo
 done
+# Frames with an item cut by the frame's edge are drawn 2.5 times as often as the others.
 $PYTHON -m nanobot.vision.train --out "$OUT/sorter.onnx" --epochs 10 --batch 32 --imgsz 320x240 \
-    --edge-weight 2.5 --seed 0 --threads 2 --data "$DATA"/seed1 "$DATA"/seed2 "$DATA"/seed3 "$DATA"/seed4 \
+    --edge-weight 2.5 --seed 0 --threads 2 \
+    --data "$DATA"/seed1 "$DATA"/seed2 "$DATA"/seed3 "$DATA"/seed4 \
     "$DATA"/seed5 "$DATA"/seed6 "$DATA"/seed7 "$DATA"/seed8
