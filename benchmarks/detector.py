@@ -10,8 +10,7 @@ Frames: 640x480 renders of the simulated conveyor cell (sims.conveyor, items on 
 belt), or the images of a folder (--images DIR), rendered once and shared by both runs.
 
 - bare: Detector.detect() called in a loop over the frames in this process; throughput is
-  calls per second, latency the time of one call. Run before and after the node runs; the
-  figures pool both.
+  calls per second, latency the time of one call.
 - node: a graph run by the process executor, one process per node: FrameSource publishes the
   frames as Images stamped with the graph clock; DetectorNode (newest frame only) publishes
   Detections; DetectionSink records when each arrives.
@@ -22,6 +21,13 @@ belt), or the images of a folder (--images DIR), rendered once and shared by bot
     the detector idle. Latency is the frame's stamp to the detections' arrival at the sink.
 - added latency: node paced p50 minus bare p50, the cost of moving the frame to the detector
   and the detections on. Targets: node throughput >= 95% of bare, added latency <= 2 ms p50.
+- rounds (--rounds, 3): bare, then saturated and paced node runs, then bare again, and so
+  on; each round's node runs are compared with the bare runs just before and after them
+  (this host's speed drifts by a quarter within minutes), and the report gives the median
+  of the rounds.
+- --threads caps the CPU threads of one inference, bare and node alike. On two cores the
+  default (ONNX Runtime's: one per core) has the node's inference compete with the camera
+  process for both cores, which the bare loop never has to.
 """
 
 import argparse
@@ -200,6 +206,7 @@ def run(args, progress=lambda line: None):
         frames = render_frames(args.frames)
         source = "sims.conveyor renders (seed 1, belt at duty 0.6)"
     workdir = tempfile.mkdtemp(prefix="nb-bench-det-")
+    log_level = "INFO" if args.verbose else "WARNING"
     try:
         frames_path = os.path.join(workdir, "frames.npy")
         np.save(frames_path, frames)
@@ -208,41 +215,33 @@ def run(args, progress=lambda line: None):
         ) as detector:
             backend = detector.backend.name
             progress("detector: %s" % detector.describe())
-            before = bare_loop(detector, frames, args.count, args.warmup)
-            progress(
-                "bare loop: %.1f fps, p50 %.2f ms" % (before["fps"], before["latency_ms"]["p50"])
-            )
-            saturate_fps = args.overdrive * before["fps"]
-            paced_fps = min(before["fps"] / 2, PACED_MAX_FPS)
-            runs = {}
-            for name, fps in (("saturated", saturate_fps), ("paced", paced_fps)):
-                runs[name] = node_run(
-                    workdir,
-                    frames_path,
-                    args.model,
-                    backend,
-                    args.threads,
-                    fps,
-                    args.count,
-                    args.warmup,
-                    "INFO" if args.verbose else "WARNING",
-                )
-                progress(
-                    "node, %s (camera %.1f fps): %.1f fps, latency p50 %.2f ms"
-                    % (name, fps, runs[name]["fps"], runs[name]["latency_ms"]["p50"])
-                )
-            after = bare_loop(detector, frames, args.count, args.warmup)
-            progress(
-                "bare loop again: %.1f fps, p50 %.2f ms"
-                % (after["fps"], after["latency_ms"]["p50"])
-            )
+
+            def bare():
+                b = bare_loop(detector, frames, args.count, args.warmup)
+                progress("bare loop: %.1f fps, p50 %.2f ms" % (b["fps"], b["latency_ms"]["p50"]))
+                return b
+
+            bares, rounds = [bare()], []
+            saturate_fps = args.overdrive * bares[0]["fps"]
+            paced_fps = min(bares[0]["fps"] / 2, PACED_MAX_FPS)
+            for _ in range(args.rounds):
+                runs = {}
+                for name, fps in (("saturated", saturate_fps), ("paced", paced_fps)):
+                    runs[name] = node_run(
+                        workdir, frames_path, args.model, backend, args.threads, fps,
+                        args.count, args.warmup, log_level,
+                    )  # fmt: skip
+                    progress(
+                        "node, %s (camera %.1f fps): %.1f fps, latency p50 %.2f ms"
+                        % (name, fps, runs[name]["fps"], runs[name]["latency_ms"]["p50"])
+                    )
+                bares.append(bare())
+                rounds.append(compare(bares[-2:], runs))
             info = machine(detector)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    bare_fps = (before["fps"] + after["fps"]) / 2
-    bare_p50 = (before["latency_ms"]["p50"] + after["latency_ms"]["p50"]) / 2
-    throughput_ratio = runs["saturated"]["fps"] / bare_fps
-    added_p50 = runs["paced"]["latency_ms"]["p50"] - bare_p50
+    throughput_ratio = float(np.median([r["throughput_ratio"] for r in rounds]))
+    added_p50 = float(np.median([r["added_latency_ms_p50"] for r in rounds]))
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "machine": info,
@@ -258,9 +257,10 @@ def run(args, progress=lambda line: None):
             "count": args.count,
             "warmup": args.warmup,
             "overdrive": args.overdrive,
+            "rounds": args.rounds,
         },
-        "bare": {"fps": bare_fps, "latency_ms_p50": bare_p50, "runs": [before, after]},
-        "node": runs,
+        "bare": bares,
+        "rounds": rounds,
         "throughput_ratio": throughput_ratio,
         "added_latency_ms_p50": added_p50,
         "targets": {"throughput_ratio": TARGET_THROUGHPUT, "added_latency_ms_p50": TARGET_ADDED_MS},
@@ -271,45 +271,68 @@ def run(args, progress=lambda line: None):
     }
 
 
+def compare(bares, runs):
+    """One round's figures: its node runs against the bare runs just before and after them
+    (pooled, so a host whose speed drifts is compared with itself at that time)."""
+    bare_fps = sum(b["fps"] for b in bares) / len(bares)
+    bare_p50 = sum(b["latency_ms"]["p50"] for b in bares) / len(bares)
+    return {
+        "bare_fps": bare_fps,
+        "bare_latency_ms_p50": bare_p50,
+        "saturated": runs["saturated"],
+        "paced": runs["paced"],
+        "throughput_ratio": runs["saturated"]["fps"] / bare_fps,
+        "added_latency_ms_p50": runs["paced"]["latency_ms"]["p50"] - bare_p50,
+    }
+
+
 def format_table(r):
-    s, b, n = r["settings"], r["bare"], r["node"]
+    s = r["settings"]
     lines = [
         "detector node vs bare loop, %s" % r["date"],
-        "model %s (%s, threads %s), %d frames %s"
+        "model %s (%s, threads %s), %d frames %s, %d rounds"
         % (
             s["model"],
             s["backend"],
-            s.get("threads", "default"),
+            s["threads"],
             s["frames"],
             "x".join(map(str, s["frame_shape"])),
+            s["rounds"],
         ),
         "",
-        "%-28s %10s %10s %10s" % ("", "fps", "p50 ms", "p90 ms"),
+        "%-30s %8s %8s %8s %12s %10s" % ("", "fps", "p50 ms", "p90 ms", "through/bare", "added ms"),
     ]
-    for i, run in enumerate(b["runs"]):
+
+    def row(label, run, extra=""):
         lat = run["latency_ms"]
+        return "%-30s %8.1f %8.2f %8.2f %s" % (label, run["fps"], lat["p50"], lat["p90"], extra)
+
+    lines.append(row("bare loop", r["bare"][0]))
+    for i, rnd in enumerate(r["rounds"]):
+        sat, paced = rnd["saturated"], rnd["paced"]
+        label = "round %d: node, camera %.0f fps"
         lines.append(
-            "%-28s %10.1f %10.2f %10.2f"
-            % ("bare loop (%s)" % ("before", "after")[i], run["fps"], lat["p50"], lat["p90"])
+            row(
+                label % (i + 1, sat["camera_fps_requested"]),
+                sat,
+                "%12.3f" % rnd["throughput_ratio"],
+            )
         )
-    for name in ("saturated", "paced"):
-        run, lat = n[name], n[name]["latency_ms"]
-        label = "node, camera %.0f fps" % run["camera_fps_requested"]
-        lines.append("%-28s %10.1f %10.2f %10.2f" % (label, run["fps"], lat["p50"], lat["p90"]))
+        lines.append(
+            row(
+                label % (i + 1, paced["camera_fps_requested"]),
+                paced,
+                "%12s %10.2f" % ("", rnd["added_latency_ms_p50"]),
+            )
+        )
+        lines.append(row("bare loop", r["bare"][i + 1]))
+    met = r["meets_target"]
     lines += [
         "",
-        "node throughput / bare: %.3f (target >= %.2f: %s)"
-        % (
-            r["throughput_ratio"],
-            TARGET_THROUGHPUT,
-            "met" if r["meets_target"]["throughput"] else "missed",
-        ),
-        "added latency p50: %.2f ms (target <= %.1f ms: %s)"
-        % (
-            r["added_latency_ms_p50"],
-            TARGET_ADDED_MS,
-            "met" if r["meets_target"]["latency"] else "missed",
-        ),
+        "node throughput / bare, median of rounds: %.3f (target >= %.2f: %s)"
+        % (r["throughput_ratio"], TARGET_THROUGHPUT, "met" if met["throughput"] else "missed"),
+        "added latency p50, median of rounds: %.2f ms (target <= %.1f ms: %s)"
+        % (r["added_latency_ms_p50"], TARGET_ADDED_MS, "met" if met["latency"] else "missed"),
     ]
     return "\n".join(lines)
 
@@ -344,12 +367,18 @@ def main(argv=None):
         "--warmup", type=int, help="calls / detections ignored first (30; 5 with --quick)"
     )
     parser.add_argument(
+        "--rounds",
+        type=int,
+        help="node runs (saturated + paced), each between two bare runs (3; 1 with --quick)",
+    )
+    parser.add_argument(
         "--overdrive", type=float, default=1.25, help="saturated camera rate over the bare rate"
     )
     parser.add_argument("--verbose", action="store_true", help="show the nodes' logs")
     args = parser.parse_args(argv)
     args.count = args.count or (40 if args.quick else 500)
     args.warmup = args.warmup if args.warmup is not None else (5 if args.quick else 30)
+    args.rounds = args.rounds or (1 if args.quick else 3)
     if args.quick:
         args.frames = min(args.frames, 10)
     if args.count < 2 or args.overdrive <= 1:
