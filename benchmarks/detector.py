@@ -25,6 +25,9 @@ belt), or the images of a folder (--images DIR), rendered once and shared by bot
   on; each round's node runs are compared with the bare runs just before and after them
   (this host's speed drifts by a quarter within minutes), and the report gives the median
   of the rounds.
+- steal: on a virtual machine, the share of CPU time the hypervisor gave to other guests
+  during each round (from /proc/stat). Figures from rounds with much of it are not the
+  framework's.
 - --threads caps the CPU threads of one inference, bare and node alike. On two cores the
   default (ONNX Runtime's: one per core) has the node's inference compete with the camera
   process for both cores, which the bare loop never has to.
@@ -221,7 +224,7 @@ def run(args, progress=lambda line: None):
                 progress("bare loop: %.1f fps, p50 %.2f ms" % (b["fps"], b["latency_ms"]["p50"]))
                 return b
 
-            bares, rounds = [bare()], []
+            bares, rounds, cpu = [bare()], [], transport.cpu_times()
             saturate_fps = args.overdrive * bares[0]["fps"]
             paced_fps = min(bares[0]["fps"] / 2, PACED_MAX_FPS)
             for _ in range(args.rounds):
@@ -237,6 +240,8 @@ def run(args, progress=lambda line: None):
                     )
                 bares.append(bare())
                 rounds.append(compare(bares[-2:], runs))
+                cpu, before = transport.cpu_times(), cpu
+                rounds[-1]["cpu_steal_percent"] = transport.steal_percent(before, cpu)
             info = machine(detector)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -326,6 +331,9 @@ def format_table(r):
             )
         )
         lines.append(row("bare loop", r["bare"][i + 1]))
+        if rnd.get("cpu_steal_percent"):
+            lines.append("  (the hypervisor took %.0f %% of the CPU time in this round)"
+                         % rnd["cpu_steal_percent"])  # fmt: skip
     met = r["meets_target"]
     lines += [
         "",

@@ -449,6 +449,26 @@ def _cpu_model():
     return platform.processor() or platform.machine()
 
 
+def cpu_times():
+    """The host's CPU time counters (/proc/stat, all CPUs), or None where there are none."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+    except OSError:
+        return None
+    return [int(v) for v in fields[1:]] if fields and fields[0] == "cpu" else None
+
+
+def steal_percent(before, after):
+    """Of the CPU time between two cpu_times(), the percentage the hypervisor gave to other
+    guests (steal): time a virtual machine's benchmark waited without being told. None where
+    unknown."""
+    if not before or not after or len(before) < 8 or len(after) < 8:
+        return None
+    total = sum(after[:8]) - sum(before[:8])
+    return round(100.0 * (after[7] - before[7]) / total, 1) if total > 0 else None
+
+
 def machine():
     return {
         "cpu": _cpu_model(),

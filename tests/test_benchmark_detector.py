@@ -98,3 +98,20 @@ def detector_cards():
     import glob
 
     return glob.glob(detector.SORTER_CARDS)
+
+
+def test_rounds_say_how_much_cpu_time_the_hypervisor_took(report):
+    steal = report["rounds"][0]["cpu_steal_percent"]
+    if os.path.exists("/proc/stat"):
+        assert 0.0 <= steal <= 100.0
+    else:
+        assert steal is None
+
+
+def test_steal_is_the_share_of_the_eighth_counter():
+    from benchmarks.transport import steal_percent
+
+    before = [100, 0, 50, 800, 0, 0, 0, 50, 0, 0]
+    after = [160, 0, 60, 900, 0, 0, 0, 80, 0, 0]  # 200 ticks, 30 of them stolen
+    assert steal_percent(before, after) == 15.0
+    assert steal_percent(None, after) is None and steal_percent(after, after) is None
