@@ -112,9 +112,12 @@ class Runtime:
 class NodeThread(Runtime):
     """Runs one node on its own thread with real sockets (the process executor's runtime).
 
-    A second thread (the Receiver) drains the node's SUB sockets as messages arrive, so
-    its input queues hold the newest messages even while a callback runs: a keep_last=1
-    input hands the next callback the newest frame, not the one that arrived first.
+    The thread owns the node's sockets and waits on them, on its wake-up pipe (calls from
+    other threads, stop) and on its next timer at once. Each round it moves every message
+    waiting on its SUB sockets into the inputs' queues before delivering one per input, so
+    a keep_last=1 input hands the next callback the newest frame, not the one that arrived
+    first: during a callback ZeroMQ's I/O thread keeps reading into the socket's own queue,
+    which for keep_last inputs is deep enough (transport.Subscriber) for that not to drop.
 
     `plan` maps each port name to its endpoints (bind for outputs, connect for inputs) and
     may hold "nanobot/heartbeat" for the heartbeat's bind endpoints.
@@ -127,7 +130,7 @@ class NodeThread(Runtime):
         self.heartbeat_period = heartbeat_period
         self.error = None
         self.attention = None  # an Event to set when the node asks to stop or its loop ends
-        self.receiver = None
+        self.subs = []  # [(BoundInput, Subscriber)], created on the node's thread
         self.ready = threading.Event()
         self.done = threading.Event()
         self._stopping = False
@@ -181,7 +184,6 @@ class NodeThread(Runtime):
     def _main(self):
         node = self.node
         pubs = []
-        receiver = None
         try:
             for name in node.outputs:
                 port = node._ports[name]
@@ -192,17 +194,24 @@ class NodeThread(Runtime):
                 )
                 pubs.append(pub)
                 port._send = self._sender(pub)
-            receiver = self.receiver = Receiver(self.context, node, self.plan, self._wake)
-            receiver.start()
+            for name in node.inputs:
+                port = node._ports[name]
+                sub = Subscriber(
+                    self.context,
+                    port.topic,
+                    self.plan.get(name, ()),
+                    port.msg_type,
+                    port.policy,
+                    name="%s.%s" % (node.name, name),
+                )
+                self.subs.append((port, sub))
             hb_endpoints = self.plan.get(HEARTBEAT_TOPIC, ())
             if hb_endpoints:
                 hb = Publisher(self.context, HEARTBEAT_TOPIC, hb_endpoints, node.name, 10)
                 pubs.append(hb)
                 self.add_timer(
                     self.heartbeat_period,
-                    lambda: hb.publish(
-                        self.heartbeat(_input_stats(receiver.subs)), self.clock.now_ns()
-                    ),
+                    lambda: hb.publish(self.heartbeat(self.input_stats()), self.clock.now_ns()),
                     repeat=True,
                 )
             node.setup()
@@ -211,7 +220,7 @@ class NodeThread(Runtime):
         self.ready.set()
         try:
             if self.error is None:
-                self._loop(receiver.subs)
+                self._loop()
         except Exception as e:  # a bug in the loop itself: report, then clean up
             self.error = e
             node.log.exception("node loop failed")
@@ -220,8 +229,8 @@ class NodeThread(Runtime):
                 node.teardown()
             except Exception:
                 node.log.exception("error in teardown")
-            if receiver is not None:
-                receiver.stop()
+            for _, sub in self.subs:
+                sub.close()
             for p in pubs:
                 p.close()
             with self._pipe_lock:
@@ -231,6 +240,10 @@ class NodeThread(Runtime):
             self.done.set()
             if self.attention is not None:
                 self.attention.set()
+
+    def input_stats(self):
+        """Each input's counters, by input name (as the heartbeat reports them)."""
+        return {port.name: sub.stats() for port, sub in self.subs}
 
     def _sender(self, pub):
         thread = self._thread
@@ -243,8 +256,10 @@ class NodeThread(Runtime):
 
         return send
 
-    def _loop(self, subs):
-        wake = [(self._wake_r, zmq.POLLIN)]
+    def _loop(self):
+        subs = self.subs
+        wake_r = self._wake_r
+        items = [(wake_r, zmq.POLLIN)] + [(sub.socket, zmq.POLLIN) for _, sub in subs]
         clock = self.clock
         while not self._stopping and self.shutdown_reason is None:
             if any(sub.depth for _, sub in subs):
@@ -253,14 +268,18 @@ class NodeThread(Runtime):
                 due = self.next_due_ns()
                 timeout_ms = 1000 if due is None else max(0, (due - clock.now_ns()) / 1e6)
                 timeout_ms = min(timeout_ms, 1000)
-            if poll(wake, int(timeout_ms)):
-                os.read(self._wake_r, 4096)
-                # After reading, never before: a wake that lands between the two would write
-                # a byte this read swallows, and leave the flag set with the pipe empty, so no
-                # later wake would write again (the node would then only wake for its timers).
-                # A wake skipped because the flag was still set is not lost: its messages or
-                # calls are queued before it, and the loop looks at the queues next.
-                self._wake_pending = False
+            for item, _ in poll(items, int(timeout_ms)):
+                if item == wake_r:  # the others are sockets, drained below whatever poll says
+                    os.read(wake_r, 4096)
+                    # After reading, never before: a wake that lands between the two would
+                    # write a byte this read swallows, and leave the flag set with the pipe
+                    # empty, so no later wake would write again (the node would then only
+                    # wake for its timers). A wake skipped because the flag was still set
+                    # is not lost: its calls are queued before it, and the loop looks at the
+                    # queue next.
+                    self._wake_pending = False
+            for _, sub in subs:  # all that waits, before delivering: the queues keep the newest
+                sub.drain()
             while self._calls:
                 fn, args = self._calls.popleft()
                 self.call(fn, *args)
@@ -269,74 +288,3 @@ class NodeThread(Runtime):
                 if msg is not None:
                     self.deliver(port, msg)
             self.fire_due_timers(clock.now_ns())
-
-
-class Receiver:
-    """Drains one node's SUB sockets on a thread of its own and wakes the node on arrivals.
-
-    The sockets are created, used and closed on this thread only (ZeroMQ sockets are not
-    thread-safe); the node thread reads the queues through Subscriber.take().
-    """
-
-    def __init__(self, context, node, plan, on_arrival):
-        self.context = context
-        self.node = node
-        self.plan = plan
-        self.on_arrival = on_arrival
-        self.subs = []  # [(BoundInput, Subscriber)]
-        self._ready = threading.Event()
-        self._stop_r, self._stop_w = os.pipe()
-        self._error = None
-        self._thread = threading.Thread(target=self._main, name="recv-" + node.name, daemon=True)
-
-    def start(self):
-        if not self.node.inputs:
-            return
-        self._thread.start()
-        self._ready.wait()
-        if self._error is not None:
-            raise self._error
-
-    def stop(self):
-        if self._thread.is_alive():
-            os.write(self._stop_w, b"x")
-            self._thread.join()
-        os.close(self._stop_r)
-        os.close(self._stop_w)
-
-    def _main(self):
-        node = self.node
-        try:
-            for name in node.inputs:
-                port = node._ports[name]
-                sub = Subscriber(
-                    self.context,
-                    port.topic,
-                    self.plan.get(name, ()),
-                    port.msg_type,
-                    port.policy,
-                    name="%s.%s" % (node.name, name),
-                )
-                self.subs.append((port, sub))
-        except Exception as e:
-            self._error = e
-            for _, sub in self.subs:
-                sub.close()
-            self._ready.set()
-            return
-        self._ready.set()
-        items = [(self._stop_r, zmq.POLLIN)] + [(sub.socket, zmq.POLLIN) for _, sub in self.subs]
-        try:
-            while True:
-                ready = dict(poll(items))
-                if self._stop_r in ready:
-                    break
-                if sum(sub.drain() for _, sub in self.subs if sub.socket in ready):
-                    self.on_arrival()
-        finally:
-            for _, sub in self.subs:
-                sub.close()
-
-
-def _input_stats(subs):
-    return {port.name: sub.stats() for port, sub in subs}

@@ -19,7 +19,6 @@ which every subscriber hears. Publishers count subscriptions on their XPUB socke
 import collections
 import logging
 import os
-import threading
 
 import zmq
 
@@ -33,6 +32,8 @@ _NOBLOCK = int(zmq.NOBLOCK)
 _SNDMORE = int(zmq.SNDMORE)
 _EVENTS = int(zmq.EVENTS)
 _POLLIN = int(zmq.POLLIN)
+# Messages a keep_last input's socket holds while its node runs a callback (Subscriber).
+KEEP_LAST_DEPTH = 32
 # A local input that reads no slot in this many messages in a row leaves the local channel.
 MAX_SLOT_FAILURES = 5
 
@@ -168,9 +169,8 @@ class Publisher:
 class Inbox:
     """The messages of one input waiting to be taken, kept per `policy`, decoded on take.
 
-    put() and take() may run on two different threads (a receiver thread that keeps the
-    queue fresh, and the thread that consumes it). A Subscriber fills its inbox from a
-    socket; the simulation executor fills one per input directly.
+    One thread fills and empties it: a Subscriber fills its inbox from a socket, on its
+    node's thread; the simulation executor fills one per input directly.
 
     Counters: received, dropped (evicted by the policy), malformed (by problem kind),
     rejected (messages of the wrong type).
@@ -189,7 +189,6 @@ class Inbox:
         self.local = False  # subscribed to the topic's local channel (Subscriber)
         self.reads_slots = False  # may take messages with arrays in shared-memory slots
         self._raw = collections.deque(maxlen=self.policy.size)
-        self._lock = threading.Lock()
         self._seen_problems = set()
         self._behind_warned = False
 
@@ -200,11 +199,10 @@ class Inbox:
 
     def put(self, frames):
         """Queue one received frame list, evicting the oldest when the policy says so."""
-        with self._lock:
-            full = len(self._raw) == self._raw.maxlen
-            if full:
-                self.dropped += 1
-            self._raw.append(frames)
+        full = len(self._raw) == self._raw.maxlen
+        if full:
+            self.dropped += 1
+        self._raw.append(frames)
         self.received += 1
         if full and self.policy.keep_all and not self._behind_warned:
             self._behind_warned = True
@@ -218,14 +216,11 @@ class Inbox:
 
     def take(self):
         """The next good message in the queue, or None; bad ones are counted and skipped."""
-        while True:
-            with self._lock:
-                if not self._raw:
-                    return None
-                frames = self._raw.popleft()
-            msg = self.accept(frames)
+        while self._raw:
+            msg = self.accept(self._raw.popleft())
             if msg is not None:
                 return msg
+        return None
 
     def accept(self, frames):
         """Decode one received frame list; returns the message or None (counted and logged)."""
@@ -289,6 +284,13 @@ class Subscriber(Inbox):
     in a row whose slots it cannot read, take it off the local channel for good. keep_all
     inputs stay off it: a slot is reused after a few messages, and they want them all.
 
+    A node drains its sockets between callbacks, and ZeroMQ drops the *newest* messages when
+    a socket's queue is full, which would hand a keep_last input old frames after a long
+    callback. So a keep_last input's socket holds up to KEEP_LAST_DEPTH messages (or twice
+    keep_last): a callback may last that many messages' periods and still be handed the
+    newest next. (Frames in shared memory cost a small header each while they wait; frames
+    in messages cost their size.)
+
     drain() touches the socket: call it on the thread that created the Subscriber.
     """
 
@@ -298,10 +300,13 @@ class Subscriber(Inbox):
         super().__init__(topic, msg_type, policy, name)
         self.socket = context.socket(zmq.SUB)
         self.socket.setsockopt(zmq.LINGER, 0)
-        self.socket.setsockopt(zmq.RCVHWM, max(self.policy.size * 2, 2))
+        depth = self.policy.size * 2
+        if self.policy.keep_last:  # room for what arrives during a long callback: see above
+            depth = max(depth, KEEP_LAST_DEPTH)
+        self.socket.setsockopt(zmq.RCVHWM, depth)
         if local is None:
             local = os.environ.get("NANOBOT_SHM", "1") != "0"
-        self._leave_local = False  # set by the consuming thread, acted on by drain()
+        self._leave_local = False  # set while taking, acted on by drain()
         self._slot_failures = 0  # unreadable slots in a row, none read since
         if local and self.policy.keep_last and all(ep.startswith("ipc://") for ep in endpoints):
             self.local = self.reads_slots = True
@@ -341,7 +346,7 @@ class Subscriber(Inbox):
         if err.kind in ("shm", "stale") and self.local:
             self._slot_failures += 1
             if self._slot_failures >= MAX_SLOT_FAILURES:
-                self._leave_local = True  # the socket belongs to drain()'s thread
+                self._leave_local = True  # acted on by the next drain()
 
     def wait(self, timeout_ms=-1):
         """Block until a message waits on the socket (True) or `timeout_ms` passes (False)."""
@@ -357,19 +362,16 @@ class Subscriber(Inbox):
         n = 0
         recv = self.socket.recv
         events = self.socket.getsockopt
-        while True:
-            try:
-                frame = recv(_NOBLOCK, copy=False)
-            except zmq.Again:  # raising costs ~15 us in pyzmq: the check below avoids it
-                return n
+        # Ask first: a recv that finds nothing raises zmq.Again, which costs ~15 us in pyzmq.
+        while events(_EVENTS) & _POLLIN:
+            frame = recv(_NOBLOCK, copy=False)
             frames = [frame]
             while frame.more:  # recv_multipart, minus a getsockopt per frame
                 frame = recv(_NOBLOCK, copy=False)  # the rest of a message is always there
                 frames.append(frame)
             self.put(frames)
             n += 1
-            if not events(_EVENTS) & _POLLIN:
-                return n
+        return n
 
     def close(self):
         self.socket.close()
