@@ -275,6 +275,37 @@ def test_a_wake_that_lands_while_the_node_thread_reads_its_pipe_is_not_lost(runn
     assert r._wake_pending == readable, "a wake-up is expected that nothing will send"
 
 
+def test_a_node_waiting_for_its_next_timer_sleeps_rather_than_spins(running, monkeypatch):
+    """zmq_poll counts whole milliseconds: in the last one before a timer is due it would
+    return at once, again and again (a 200 Hz timer cost a fifth of a core that way)."""
+    polls = []
+    real_poll = runtime.poll
+
+    def counting_poll(items, timeout_ms=-1):
+        polls.append(timeout_ms)
+        return real_poll(items, timeout_ms)
+
+    monkeypatch.setattr(runtime, "poll", counting_poll)
+    ticked = threading.Event()
+
+    class Tick(Node):
+        def setup(self):
+            self.n = 0
+            self.every(0.005, self.tick)
+
+        def tick(self):
+            self.n += 1
+            if self.n == 40:
+                ticked.set()
+
+    r = running(Tick("tick"))
+    assert ticked.wait(10)
+    n, calls = r.node.n, len(polls)
+    # Per tick: one poll that waits whole milliseconds, one after the rest of the last
+    # millisecond, and now and then one more; a spinning loop polls hundreds of times.
+    assert calls <= 4 * n + 10, "%d polls for %d ticks" % (calls, n)
+
+
 @pytest.mark.parametrize("slots", [1, -1, 2.5, "8"])
 def test_output_slots_must_be_0_or_at_least_2(slots):
     with pytest.raises(ValueError, match="slots must be 0 \\(off\\) or an int >= 2"):
