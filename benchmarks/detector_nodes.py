@@ -68,7 +68,8 @@ class Conductor(Node):
 
     `spec` is a JSON file: {"model", "backend", "threads", "frames", "count", "warmup",
     "rounds", "overdrive", "paced_max_fps"}. At the end the record goes to `out` (JSON) and
-    the graph stops.
+    the graph stops. (A benchmark, for the process executor only: its bare loop runs on the
+    wall clock, time.sleep() included, which a node meant for simulation must not do.)
     """
 
     detections = Input(msgs.Detections)
@@ -82,7 +83,7 @@ class Conductor(Node):
         from nanobot.vision import Detector
 
         with open(self.spec) as f:
-            self.s = s = json.load(f)
+            self.settings = s = json.load(f)
         self.frames = np.load(s["frames"])
         self.detector = Detector.from_card(
             s["model"], backend=s["backend"], threads=s["threads"] or None
@@ -98,7 +99,8 @@ class Conductor(Node):
         }
         self.rate = 0.0
         self.paced_fps = None  # half the first bare rate, at most paced_max_fps
-        self.phase = None
+        self.phase = None  # the node phase being recorded
+        self._seen = 0  # detections in it, warm-up included
         self.every(RESEND_S, self._resend)
         self.after(0.0, self._next)
 
@@ -113,8 +115,8 @@ class Conductor(Node):
             self.request_shutdown("the benchmark's phases are done")
             return
         name = self.phases.popleft()
-        s = self.s
-        if name == "bare":
+        s = self.settings
+        if name == "bare":  # blocks this node's thread: the camera is idle meanwhile
             cpu = transport.cpu_times()
             run = self.bare_loop(self.detector, self.frames, s["count"], s["warmup"])
             if self.paced_fps is None:
@@ -133,12 +135,12 @@ class Conductor(Node):
         self.phase = {
             "phase": name,
             "camera_fps_requested": fps,
-            "seen": 0,
             "arrival_ns": [],
             "stamp_ns": [],
             "frame_id": [],
             "cpu": [transport.cpu_times()],
         }
+        self._seen = 0
         self._set_rate(fps)
 
     def on_detections(self, msg):
@@ -146,17 +148,16 @@ class Conductor(Node):
         if phase is None:  # in flight when the last phase ended
             return
         now = self.now_ns()
-        phase["seen"] += 1
-        if phase["seen"] <= self.s["warmup"]:
+        self._seen += 1
+        if self._seen <= self.settings["warmup"]:
             return
         phase["arrival_ns"].append(now)
         phase["stamp_ns"].append(msg.image_stamp)
         phase["frame_id"].append(msg.image_frame_id)
-        if len(phase["arrival_ns"]) == self.s["count"]:
+        if len(phase["arrival_ns"]) == self.settings["count"]:
             self._set_rate(0.0)
             phase["cpu"].append(transport.cpu_times())
             phase["stats"] = self.stats.latest.values if self.stats.latest else None
-            del phase["seen"]
             self.record["phases"].append(phase)
             self.phase = None
             self.after(SETTLE_S, self._next)
