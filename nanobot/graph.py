@@ -24,7 +24,7 @@ import importlib
 
 import yaml
 
-from .endpoints import NAME, ipc_endpoint
+from .endpoints import NAME, inproc_endpoint, ipc_endpoint
 from .node import HEARTBEAT_TOPIC, Node, ParamError
 
 RESTART_POLICIES = ("never", "on-failure", "always")
@@ -280,24 +280,30 @@ class Graph:
     def plan(self, node_name):
         """Endpoints for one node: {port name or heartbeat topic: [endpoint, ...]}.
 
-        On one host everything is ipc://. With hosts declared, outputs also bind tcp on their
-        host and inputs connect over tcp to publishers on other hosts.
+        Inputs connect over inproc:// to publishers in their own group (their process), over
+        ipc:// to the others on their host; outputs bind both. With hosts declared, outputs also
+        bind tcp on their host and inputs connect over tcp to publishers on other hosts.
         """
         n = self.nodes[node_name]
         ports = self.tcp_ports() if self.hosts else {}
 
-        def bind(topic):
-            eps = [ipc_endpoint(self.name, n.name, topic)]
+        def bind(topic, *more):
+            eps = [ipc_endpoint(self.name, n.name, topic), *more]
             if ports:
                 eps.append("tcp://*:%d" % ports[(n.name, topic)])
             return eps
 
-        plan = {port: bind(topic) for port, topic, _ in n.outputs()}
-        plan[HEARTBEAT_TOPIC] = bind(HEARTBEAT_TOPIC)
+        plan = {
+            port: bind(topic, inproc_endpoint(self.name, n.name, topic))
+            for port, topic, _ in n.outputs()
+        }
+        plan[HEARTBEAT_TOPIC] = bind(HEARTBEAT_TOPIC)  # heard by tools, in other processes
         for port, topic, _ in n.inputs():
             eps = []
             for pub, _, _ in self.publishers(topic):
-                if not ports or pub.host == n.host:
+                if (pub.group, pub.host) == (n.group, n.host):
+                    eps.append(inproc_endpoint(self.name, pub.name, topic))
+                elif not ports or pub.host == n.host:
                     eps.append(ipc_endpoint(self.name, pub.name, topic))
                 else:
                     eps.append(

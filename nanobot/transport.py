@@ -9,11 +9,12 @@ mark, ZeroMQ drops for that subscriber alone. A Subscriber drains its socket on 
 into its Inbox, which keeps what its policy says (newest N, or all up to a bound) and
 counts the rest as dropped, so a slow reader never accumulates latency.
 
-Frame inputs (keep_last) whose publishers are all on their host (ipc:// endpoints) also
-subscribe to the topic's local channel. While every subscriber of a publisher is such a local
-one, it sends on the local channel only, where the arrays of large messages travel through
-shared-memory slots (nanobot.slots) instead of the socket; otherwise it sends on the topic,
-which every subscriber hears. Publishers count subscriptions on their XPUB socket.
+Frame inputs (keep_last) whose publishers are all on their host (ipc:// or inproc://
+endpoints) also subscribe to the topic's local channel. While every subscriber of a
+publisher is such a local one, it sends on the local channel only, where the arrays of
+large messages travel through shared-memory slots (nanobot.slots) instead of the socket;
+otherwise it sends on the topic, which every subscriber hears. Publishers count
+subscriptions on their XPUB socket.
 """
 
 import collections
@@ -23,6 +24,7 @@ import os
 import zmq
 
 from . import codec, msgs
+from .endpoints import on_this_host
 from .slots import DEFAULT_SLOTS, SlotWriter, shm_dir
 
 log = logging.getLogger("nanobot.transport")
@@ -277,12 +279,13 @@ class Inbox:
 class Subscriber(Inbox):
     """Receives one topic from every endpoint given into its Inbox, buffering per `policy`.
 
-    A keep_last input whose endpoints are all ipc:// (its publishers share this host) also
-    subscribes to the topic's local channel, where large arrays come through shared-memory
-    slots when all of a publisher's subscribers are local; `local=False` (or NANOBOT_SHM=0 in
-    the environment) keeps it to the topic. A tcp:// endpoint, or MAX_SLOT_FAILURES messages
-    in a row whose slots it cannot read, take it off the local channel for good. keep_all
-    inputs stay off it: a slot is reused after a few messages, and they want them all.
+    A keep_last input whose endpoints are all ipc:// or inproc:// (its publishers share this
+    host) also subscribes to the topic's local channel, where large arrays come through
+    shared-memory slots when all of a publisher's subscribers are local; `local=False` (or
+    NANOBOT_SHM=0 in the environment) keeps it to the topic. A tcp:// endpoint, or
+    MAX_SLOT_FAILURES messages in a row whose slots it cannot read, take it off the local
+    channel for good. keep_all inputs stay off it: a slot is reused after a few messages,
+    and they want them all.
 
     A node drains its sockets between callbacks, and ZeroMQ drops the *newest* messages when
     a socket's queue is full, which would hand a keep_last input old frames after a long
@@ -308,7 +311,7 @@ class Subscriber(Inbox):
             local = os.environ.get("NANOBOT_SHM", "1") != "0"
         self._leave_local = False  # set while taking, acted on by drain()
         self._slot_failures = 0  # unreadable slots in a row, none read since
-        if local and self.policy.keep_last and all(ep.startswith("ipc://") for ep in endpoints):
+        if local and self.policy.keep_last and all(on_this_host(ep) for ep in endpoints):
             self.local = self.reads_slots = True
             self.socket.setsockopt(zmq.SUBSCRIBE, codec.topic_frame(topic, local=True))
         self.socket.setsockopt(zmq.SUBSCRIBE, codec.topic_frame(topic))
@@ -318,7 +321,7 @@ class Subscriber(Inbox):
 
     def connect(self, endpoint):
         if endpoint not in self.endpoints:
-            if self.local and not endpoint.startswith("ipc://"):
+            if self.local and not on_this_host(endpoint):
                 self._use_topic("%s is not on this host" % endpoint)
             self.socket.connect(endpoint)
             self.endpoints.append(endpoint)

@@ -193,10 +193,21 @@ def test_ipc_plan_on_one_host(monkeypatch):
     g.add(Viewer, "view", remap={"image": "camera/image"})
     g.check()
     assert g.plan("cam") == {
-        "image": ["ipc:///run/nb/g/camera%2Fimage@cam"],
+        "image": ["ipc:///run/nb/g/camera%2Fimage@cam", "inproc://g/camera%2Fimage@cam"],
         "nanobot/heartbeat": ["ipc:///run/nb/g/nanobot%2Fheartbeat@cam"],
     }
     assert g.plan("view")["image"] == ["ipc:///run/nb/g/camera%2Fimage@cam"]
+
+
+def test_nodes_of_one_group_connect_in_process(monkeypatch):
+    monkeypatch.setenv("NANOBOT_IPC_DIR", "/run/nb")
+    g = Graph("g")
+    g.add(Cam, "cam", group="vision")
+    g.add(Viewer, "near", group="vision")
+    g.add(Viewer, "far")
+    g.check()
+    assert g.plan("near")["image"] == ["inproc://g/image@cam"]
+    assert g.plan("far")["image"] == ["ipc:///run/nb/g/image@cam"]
 
 
 def test_tcp_plan_across_hosts(monkeypatch):
@@ -207,7 +218,11 @@ def test_tcp_plan_across_hosts(monkeypatch):
     g.add(Viewer, "local", host="board")
     g.add(Viewer, "remote", host="pc")
     g.check()
-    assert g.plan("cam")["image"] == ["ipc:///run/nb/g/image@cam", "tcp://*:7000"]
+    assert g.plan("cam")["image"] == [
+        "ipc:///run/nb/g/image@cam",
+        "inproc://g/image@cam",
+        "tcp://*:7000",
+    ]
     assert g.plan("cam")["nanobot/heartbeat"] == [
         "ipc:///run/nb/g/nanobot%2Fheartbeat@cam",
         "tcp://*:7001",

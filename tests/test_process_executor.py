@@ -56,11 +56,16 @@ def test_graph_runs_in_processes_and_ends_when_a_node_asks(tmp_path):
     assert not os.listdir(endpoints.ipc_root()), "ipc files were left behind"
 
 
-def test_frames_cross_processes_through_shared_memory_and_leave_no_files(tmp_path, shm_dir):
+@pytest.mark.parametrize("group", [None, "vision"], ids=["two processes", "one process"])
+def test_frames_cross_processes_through_shared_memory_and_leave_no_files(tmp_path, shm_dir, group):
     out = str(tmp_path / "frames.txt")
     g = Graph("pe-shm")
-    g.add(ex.FrameSource, "camera", params={"width": 640, "height": 480, "period": 0.01})
-    g.add(ex.FrameChecker, "checker", params={"path": out, "expect": 30})
+    g.add(
+        ex.FrameSource, "camera", params={"width": 640, "height": 480, "period": 0.01}, group=group
+    )
+    g.add(ex.FrameChecker, "checker", params={"path": out, "expect": 30}, group=group)
+    if group:
+        assert g.plan("checker")["image"] == ["inproc://pe-shm/camera%2Fimage@camera"]
     assert ProcessExecutor(g.check()).run(until=60) == 0
     with open(out) as f:
         seen, bad, from_slot = map(int, f.read().split())

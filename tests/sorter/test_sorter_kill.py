@@ -58,7 +58,11 @@ def describe(items):
 
 
 def test_killing_the_scheduler_trips_the_io_watchdog_and_stops_the_belt(tmp_path):
-    path, graph = write_graph(tmp_path, scheduler={"restart": "never"})
+    # The scheduler shares its process (group planner) and so its restart policy with the
+    # tracker: killing it takes the tracker down too, and neither may come back.
+    path, graph = write_graph(
+        tmp_path, scheduler={"restart": "never"}, tracker={"restart": "never"}
+    )
     topics = {
         "io/status": KeyValue,
         "belt": BeltState,
