@@ -42,6 +42,10 @@ class FrameSource(Node):
         if fps != self._rate:
             self._set_rate(fps)
 
+    def on_stats(self, msg):
+        if self.phase is not None:
+            self.phase["stats"].append(msg.values)
+
     def _set_rate(self, fps):
         if self._timer is not None:
             self._timer.cancel()
@@ -138,6 +142,7 @@ class Conductor(Node):
             "arrival_ns": [],
             "stamp_ns": [],
             "frame_id": [],
+            "stats": [],  # the detector's reports while the phase ran
             "cpu": [transport.cpu_times()],
         }
         self._seen = 0
@@ -157,10 +162,13 @@ class Conductor(Node):
         if len(phase["arrival_ns"]) == self.settings["count"]:
             self._set_rate(0.0)
             phase["cpu"].append(transport.cpu_times())
-            phase["stats"] = self.stats.latest.values if self.stats.latest else None
             self.record["phases"].append(phase)
             self.phase = None
             self.after(SETTLE_S, self._next)
+
+    def on_stats(self, msg):
+        if self.phase is not None:
+            self.phase["stats"].append(msg.values)
 
     def _set_rate(self, fps):
         self.rate = fps

@@ -69,6 +69,8 @@ def test_node_runs_record_every_detection_from_a_camera_in_another_process(repor
         assert set(run["latency_ms"]) == LATENCY_KEYS
         assert 0 < run["latency_ms"]["min"] <= run["latency_ms"]["p50"]
         assert run["frames_skipped"] >= 0
+        share = run["detect_share"]  # from the detector's reports every 0.25 s
+        assert share is None or 0 < share <= 1.02  # stage times and wall time, two clocks
 
 
 def test_ratios_and_targets_follow_from_the_figures(report):
@@ -80,6 +82,7 @@ def test_ratios_and_targets_follow_from_the_figures(report):
         node_p50 - rnd["bare_latency_ms_p50"]
     )
     assert report["throughput_ratio"] == rnd["throughput_ratio"]  # the median of one round
+    assert report["saturated_detect_share"] == rnd["saturated"]["detect_share"]
     assert report["added_latency_ms_p50"] == rnd["added_latency_ms_p50"]
     assert report["added_latency_vs_loop_ms_p50"] == rnd["added_latency_vs_loop_ms_p50"]
     assert report["targets"] == {"throughput_ratio": 0.95, "added_latency_ms_p50": 2.0}
@@ -104,6 +107,16 @@ def test_each_node_phase_is_compared_with_the_bare_phases_around_it():
     assert r["throughput_ratio"] == 1.0  # 90 fps against 100 before and 80 after
     assert r["added_latency_ms_p50"] == 2.0  # 11 ms against 8 before and 10 after, paced
     assert r["added_latency_vs_loop_ms_p50"] == 3.0  # against 7 and 9 back to back
+
+
+def test_the_detect_share_weighs_each_report_by_its_time():
+    reports = [
+        {"fps": 100.0, "frames": 50, "pre_ms": 1.0, "infer_ms": 8.0, "post_ms": 0.5},  # 0.5 s
+        {"fps": 50.0, "frames": 50, "pre_ms": 1.0, "infer_ms": 8.0, "post_ms": 1.0},  # 1 s
+    ]
+    # 50 x 9.5 ms + 50 x 10 ms of detect() in 1.5 s
+    assert detector.detect_share(reports) == pytest.approx(0.975 / 1.5)
+    assert detector.detect_share([]) is None
 
 
 def test_the_default_model_is_the_sorters_card_when_there_is_one(tmp_path, monkeypatch):
