@@ -287,21 +287,19 @@ class Graph:
         n = self.nodes[node_name]
         ports = self.tcp_ports() if self.hosts else {}
 
-        def bind(topic, *more):
-            eps = [ipc_endpoint(self.name, n.name, topic), *more]
+        def bind(topic):
+            eps = [ipc_endpoint(self.name, n.name, topic)]
+            eps.append(inproc_endpoint(self.name, n.name, topic))
             if ports:
                 eps.append("tcp://*:%d" % ports[(n.name, topic)])
             return eps
 
-        plan = {
-            port: bind(topic, inproc_endpoint(self.name, n.name, topic))
-            for port, topic, _ in n.outputs()
-        }
-        plan[HEARTBEAT_TOPIC] = bind(HEARTBEAT_TOPIC)  # heard by tools, in other processes
+        plan = {port: bind(topic) for port, topic, _ in n.outputs()}
+        plan[HEARTBEAT_TOPIC] = bind(HEARTBEAT_TOPIC)
         for port, topic, _ in n.inputs():
             eps = []
             for pub, _, _ in self.publishers(topic):
-                if (pub.group, pub.host) == (n.group, n.host):
+                if self._same_process(pub, n):
                     eps.append(inproc_endpoint(self.name, pub.name, topic))
                 elif not ports or pub.host == n.host:
                     eps.append(ipc_endpoint(self.name, pub.name, topic))
@@ -311,6 +309,11 @@ class Graph:
                     )
             plan[port] = eps
         return plan
+
+    @staticmethod
+    def _same_process(a, b):
+        """True when nodes `a` and `b` run in one process (one group, on one host)."""
+        return (a.group, a.host) == (b.group, b.host)
 
     # ---- serialisation (how the process executor hands a graph to its workers)
 
@@ -359,10 +362,12 @@ class Graph:
             for pname, p in n.cls.params.items():
                 lines.append("      param  %s = %r" % (pname, n.params.get(pname, p.default)))
             for port, topic, s in n.inputs():
+                near = [p.name for p, _, _ in self.publishers(topic) if self._same_process(p, n)]
                 lines.append(
-                    "      in     %-12s <- %s  (%s, %s)"
-                    % (port, topic, s.msg_type.type_name, s.policy)
-                )
+                    "      in     %-12s <- %s  (%s, %s%s)"
+                    % (port, topic, s.msg_type.type_name, s.policy,
+                       ", in-process from %s" % ", ".join(near) if near else "")
+                )  # fmt: skip
             for port, topic, s in n.outputs():
                 lines.append("      out    %-12s -> %s  (%s)" % (port, topic, s.msg_type.type_name))
         return "\n".join(lines)

@@ -43,6 +43,25 @@ class Recorder(Node):
             self.request_shutdown("recorded %d messages" % self.expect)
 
 
+class HeartbeatWatcher(Node):
+    """Writes the names of the nodes whose heartbeats it heard to `path` (one per line) and
+    asks the graph to stop once it has heard each of `expect`."""
+
+    heartbeats = Input(msgs.Heartbeat, topic="nanobot/heartbeat")
+    path = Param("")
+    expect = Param([])
+
+    def setup(self):
+        self.heard = set()
+
+    def on_heartbeats(self, msg):
+        self.heard.add(msg.node)
+        if self.heard >= set(self.expect):
+            with open(self.path, "w") as f:
+                f.write("".join("%s\n" % name for name in sorted(self.heard)))
+            self.request_shutdown("heard every node")
+
+
 class CrashOnce(Node):
     """Dies (exit status 7) the first time it starts, as marked by a file; then counts."""
 

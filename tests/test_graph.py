@@ -194,7 +194,10 @@ def test_ipc_plan_on_one_host(monkeypatch):
     g.check()
     assert g.plan("cam") == {
         "image": ["ipc:///run/nb/g/camera%2Fimage@cam", "inproc://g/camera%2Fimage@cam"],
-        "nanobot/heartbeat": ["ipc:///run/nb/g/nanobot%2Fheartbeat@cam"],
+        "nanobot/heartbeat": [
+            "ipc:///run/nb/g/nanobot%2Fheartbeat@cam",
+            "inproc://g/nanobot%2Fheartbeat@cam",
+        ],
     }
     assert g.plan("view")["image"] == ["ipc:///run/nb/g/camera%2Fimage@cam"]
 
@@ -208,6 +211,9 @@ def test_nodes_of_one_group_connect_in_process(monkeypatch):
     g.check()
     assert g.plan("near")["image"] == ["inproc://g/image@cam"]
     assert g.plan("far")["image"] == ["ipc:///run/nb/g/image@cam"]
+    text = g.describe()
+    assert "<- image  (nanobot/Image, keep_last=1, in-process from cam)" in text
+    assert text.count("in-process") == 1  # far hears cam from another process
 
 
 def test_tcp_plan_across_hosts(monkeypatch):
@@ -225,12 +231,14 @@ def test_tcp_plan_across_hosts(monkeypatch):
     ]
     assert g.plan("cam")["nanobot/heartbeat"] == [
         "ipc:///run/nb/g/nanobot%2Fheartbeat@cam",
+        "inproc://g/nanobot%2Fheartbeat@cam",
         "tcp://*:7001",
     ]
     assert g.plan("local")["image"] == ["ipc:///run/nb/g/image@cam"]
     assert g.plan("remote")["image"] == ["tcp://10.0.0.2:7000"]
     assert g.plan("remote")["nanobot/heartbeat"] == [
         "ipc:///run/nb/g/nanobot%2Fheartbeat@remote",
+        "inproc://g/nanobot%2Fheartbeat@remote",
         "tcp://*:7600",
     ]
 

@@ -86,6 +86,19 @@ def test_groups_share_a_process(tmp_path):
     assert len(recorded(out)) == 5
 
 
+def test_heartbeats_reach_a_node_from_its_own_process_and_from_others(tmp_path):
+    out = str(tmp_path / "heard.txt")
+    g = Graph("pe-hb")
+    g.add(ex.Counter, "near", {"period": 0.1}, group="one")
+    g.add(ex.Counter, "far", {"period": 0.1}, remap={"count": "count2"})
+    expect = ["far", "near", "watcher"]
+    g.add(ex.HeartbeatWatcher, "watcher", {"path": out, "expect": expect}, group="one")
+    heard_at = g.check().plan("watcher")["heartbeats"]  # its group's and its own in-process
+    assert [ep.split("://")[0] for ep in heard_at] == ["inproc", "ipc", "inproc"]
+    assert ProcessExecutor(g).run(until=60) == 0
+    assert read(out).split() == expect
+
+
 def test_crashed_node_is_restarted_on_failure(tmp_path):
     out = str(tmp_path / "seen.txt")
     g = Graph("pe3")
