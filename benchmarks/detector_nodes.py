@@ -42,10 +42,6 @@ class FrameSource(Node):
         if fps != self._rate:
             self._set_rate(fps)
 
-    def on_stats(self, msg):
-        if self.phase is not None:
-            self.phase["stats"].append(msg.values)
-
     def _set_rate(self, fps):
         if self._timer is not None:
             self._timer.cancel()
