@@ -270,8 +270,27 @@ class Node:
             self._ports[n] = BoundInput(self, spec, remap.get(n, spec.topic))
         for n, spec in self.outputs.items():
             self._ports[n] = BoundOutput(self, spec, remap.get(n, spec.topic))
+        self._warn_of_orphan_callbacks()
         self.rng = np.random.RandomState(zlib.crc32(("%d/%s" % (seed, self.name)).encode()))
         self._runtime = None
+
+    def _warn_of_orphan_callbacks(self):
+        """An on_<name> method with no input <name> is never called: most likely a typo in
+        the method's or the input's name. Say so once, when the node is made."""
+        called = {p.callback for p in self._ports.values() if isinstance(p, BoundInput)}
+        for attr in sorted(dir(type(self))):
+            if not attr.startswith("on_") or attr[3:] in self.inputs:
+                continue
+            method = getattr(self, attr, None)
+            if callable(method) and method not in called:
+                self.log.warning(
+                    "%s.%s is never called: the node has no input %r (inputs: %s); rename "
+                    "the method or the input",
+                    type(self).__name__,
+                    attr,
+                    attr[3:],
+                    ", ".join(self.inputs) or "none",
+                )
 
     # ---- hooks
 

@@ -1,5 +1,6 @@
 """Node declarations and the node thread (NodeThread) over real sockets."""
 
+import logging
 import select
 import threading
 
@@ -72,6 +73,25 @@ def test_ports_need_message_classes_and_named_callbacks_must_exist():
 
     with pytest.raises(TypeError, match="declares callback 'handle' for input 'x'"):
         Bad("b")
+
+
+def test_a_callback_named_for_no_input_is_reported(caplog):
+    class Typo(Node):
+        image = Input(msgs.Image)
+        events = Input(msgs.GpioEvent, callback="on_event")
+
+        def on_imgae(self, msg):
+            pass
+
+        def on_event(self, msg):  # named in its Input: called
+            pass
+
+    with caplog.at_level(logging.WARNING, logger="node.t"):
+        Typo("t")
+    assert [r.getMessage() for r in caplog.records] == [
+        "Typo.on_imgae is never called: the node has no input 'imgae' (inputs: image, events); "
+        "rename the method or the input"
+    ]
 
 
 def test_publish_checks_type_and_running_state():
