@@ -378,7 +378,7 @@ class IONode(Node):
         self.status.publish(KeyValue(values=values))
 
     def _publish_truth_on_change(self):
-        finished = len(self.cell.world.truth.finished())
+        finished = self.cell.world.truth.finished_count  # each scan: not len(finished())
         if finished != self._finished:
             self._finished = finished
             self._publish_truth()

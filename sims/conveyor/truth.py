@@ -31,6 +31,7 @@ class GroundTruth:
     def __init__(self, diverters):
         self.diverters = diverters
         self.items = {}  # id -> ItemRecord, in spawn order
+        self.finished_count = 0  #: items that have left the belt (len(finished()), kept)
 
     # -- recording (the world calls these) --------------------------------------------------
 
@@ -42,6 +43,8 @@ class GroundTruth:
 
     def ended(self, item_id, bin, reason, t):
         record = self.items[item_id]
+        if record.reason is None:
+            self.finished_count += 1
         record.bin, record.reason, record.end_t = bin, reason, t
 
     # -- reading ----------------------------------------------------------------------------

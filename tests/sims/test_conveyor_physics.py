@@ -151,6 +151,7 @@ def test_items_no_diverter_takes_fall_through_to_reject():
     assert all(sorted(r.beams) == [0, 1, 2] for r in finished)
     summary = world.truth.summary()
     assert sum(map(sum, summary["confusion"])) == summary["finished"] == len(finished)
+    assert world.truth.finished_count == len(finished)
     assert sum(summary["per_class"].values()) == summary["items"]
 
 
