@@ -277,12 +277,16 @@ class Node:
     def _warn_of_orphan_callbacks(self):
         """An on_<name> method with no input <name> is never called: most likely a typo in
         the method's or the input's name. Say so once, when the node is made."""
-        called = {p.callback for p in self._ports.values() if isinstance(p, BoundInput)}
+        called = {
+            getattr(p.callback, "__func__", p.callback)
+            for p in self._ports.values()
+            if isinstance(p, BoundInput)
+        }
         for attr in sorted(dir(type(self))):
             if not attr.startswith("on_") or attr[3:] in self.inputs:
                 continue
-            method = getattr(self, attr, None)
-            if callable(method) and method not in called:
+            function = getattr(type(self), attr)  # from the class: a property is not run
+            if callable(function) and function not in called:
                 self.log.warning(
                     "%s.%s is never called: the node has no input %r (inputs: %s); rename "
                     "the method or the input",

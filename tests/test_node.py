@@ -86,6 +86,10 @@ def test_a_callback_named_for_no_input_is_reported(caplog):
         def on_event(self, msg):  # named in its Input: called
             pass
 
+        @property
+        def on_fire(self):  # not a method; and reading it before setup would fail
+            raise AssertionError("a property was read")
+
     with caplog.at_level(logging.WARNING, logger="node.t"):
         Typo("t")
     assert [r.getMessage() for r in caplog.records] == [

@@ -57,7 +57,9 @@ def test_graph_runs_in_processes_and_ends_when_a_node_asks(tmp_path):
 
 
 @pytest.mark.parametrize("group", [None, "vision"], ids=["two processes", "one process"])
-def test_frames_cross_processes_through_shared_memory_and_leave_no_files(tmp_path, shm_dir, group):
+def test_frames_to_a_node_on_this_host_go_through_shared_memory_and_leave_no_files(
+    tmp_path, shm_dir, group
+):
     out = str(tmp_path / "frames.txt")
     g = Graph("pe-shm")
     g.add(
